@@ -1,0 +1,27 @@
+# Thin wrappers around scripts/ and the policybot CLI. Each target installs what is missing.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help setup run test validate train eval bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## create .venv and install dependencies (only when requirements.lock changed)
+	@bash scripts/setup-venv.sh
+
+run: setup  ## validate content, train if needed, start the bot (Telegram if TELEGRAM_TOKEN is set, else terminal)
+	@$(BIN)/policybot validate
+	@$(BIN)/policybot run
+
+test: setup  ## run the test suite
+	@$(BIN)/python -m pytest
+
+validate: setup  ## check faq/ and knowledge/
+	@$(BIN)/policybot validate
+
+clean:  ## remove .venv and generated files (the shared dependency cache stays)
+	rm -rf $(VENV) rasa_project/data/generated rasa_project/models .pytest_cache

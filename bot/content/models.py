@@ -1,0 +1,148 @@
+"""Typed records of the curated content (faq/ and knowledge/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+OUTCOMES = ("likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review")
+SIX_LOOKS = ("nature", "basis", "motive", "process", "consequence", "attitude")
+ITEM_KINDS = {
+    "principles": ("principle", "definition", "criterion", "finding"),
+    "scenarios": ("tolerable", "exempt", "mitigated", "excluded"),
+    "procedures": ("procedure", "body", "check", "result_use", "aftercare"),
+    "figures": ("figure",),
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record starts: a path relative to the content root and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    issuer: str
+    tier: str
+    file: str
+    location: Location
+    date: str = ""
+    region: str = ""
+    url: str = ""
+    note: str = ""
+    quoted_in: tuple[str, ...] = ()
+
+    def citation(self) -> str:
+        """Short human citation: 《title》（issuer，date）."""
+        details = "，".join(part for part in (self.issuer, self.date) if part)
+        return f"《{self.title}》（{details}）" if details else f"《{self.title}》"
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str
+    sources: tuple[str, ...]
+    location: Location
+    related: tuple[str, ...] = ()
+    region: str = ""
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """Everything a user might type for this entry: the question and its paraphrases."""
+        return (self.question, *self.paraphrases)
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    entries: tuple[FaqEntry, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    text: str = ""
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class KnowledgeItem:
+    id: str
+    collection: str
+    kind: str
+    name: str
+    text: str
+    sources: tuple[str, ...]
+    location: Location
+    region: str = ""
+    parts: tuple[Part, ...] = ()
+    count: int | None = None
+    value: str = ""
+    unit: str = ""
+    period: str = ""
+
+    def full_text(self) -> str:
+        """The item's text with its parts, for search and display."""
+        lines = [self.text.strip()] if self.text.strip() else []
+        lines += [f"{p.name}：{p.text}".rstrip("：") for p in self.parts]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    name: str
+    facts: str
+    outcome: str
+    outcome_text: str
+    sources: tuple[str, ...]
+    location: Location
+    region: str = ""
+    six_looks: dict[str, str] = field(default_factory=dict)
+    lesson: str = ""
+    category: str = ""
+    date: str = ""
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Content:
+    """Everything trainers curate, loaded and typed."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    topics: list[Topic] = field(default_factory=list)
+    items: list[KnowledgeItem] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+
+    @property
+    def faq(self) -> list[FaqEntry]:
+        return [entry for topic in self.topics for entry in topic.entries]
+
+    def faq_by_id(self) -> dict[str, FaqEntry]:
+        return {entry.id: entry for entry in self.faq}
+
+    def items_by_id(self) -> dict[str, KnowledgeItem]:
+        return {item.id: item for item in self.items}
+
+    def iter_ids(self) -> Iterator[tuple[str, Location]]:
+        """Every id that `related:` may point to, with where it is defined."""
+        for entry in self.faq:
+            yield entry.id, entry.location
+        for item in self.items:
+            yield item.id, item.location
+        for case in self.cases:
+            yield case.id, case.location

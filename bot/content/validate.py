@@ -1,0 +1,145 @@
+"""Cross-file checks of the content: ids, references, duplicates, lengths.
+
+The loader checks each record's shape; this module checks how records fit together and
+whether the FAQ is fit to train a classifier on (no shared or near-identical paraphrases).
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+from itertools import combinations
+from pathlib import Path
+
+from bot.content.loader import load_content
+from bot.content.models import Content, FaqEntry
+from bot.content.problems import WARNING, Problem
+from bot.text import comparable, visible_length
+
+MAX_ANSWER_CHARS = 400
+MIN_PARAPHRASES = 10
+NEAR_DUPLICATE_RATIO = 0.9
+
+
+def validate(root: Path, seeds_dir: Path | None = None) -> tuple[Content, list[Problem]]:
+    """Load and check everything under ``root``; problems are sorted by file and line."""
+    content, problems = load_content(root)
+    problems += check_ids(content)
+    problems += check_references(content)
+    problems += check_faq_shape(content)
+    problems += check_paraphrases(content)
+    if seeds_dir is not None and seeds_dir.is_dir():
+        problems += check_source_files(content, seeds_dir, root)
+    return content, sorted(set(problems))
+
+
+def check_ids(content: Content) -> list[Problem]:
+    """Every id is defined once across faq/ and knowledge/."""
+    seen: dict[str, object] = {}
+    problems = []
+    for item_id, location in content.iter_ids():
+        if item_id in seen:
+            problems.append(Problem(location.path, location.line, f"duplicate id (also at {seen[item_id]})", item_id))
+        else:
+            seen[item_id] = location
+    return problems
+
+
+def check_references(content: Content) -> list[Problem]:
+    """Cited sources and related ids exist."""
+    known_ids = {item_id for item_id, _ in content.iter_ids()}
+    problems = []
+    records = [*content.faq, *content.items, *content.cases]
+    for record in records:
+        where = record.location
+        for source_id in record.sources:
+            if source_id not in content.sources:
+                problems.append(Problem(where.path, where.line, f"unknown source '{source_id}' (not in knowledge/sources.yml)", record.id))
+    for entry in content.faq:
+        for related in entry.related:
+            if related == entry.id:
+                problems.append(Problem(entry.location.path, entry.location.line, "related lists the entry itself", entry.id))
+            elif related not in known_ids:
+                problems.append(Problem(entry.location.path, entry.location.line, f"related id '{related}' does not exist", entry.id))
+    for source in content.sources.values():
+        for quoting in source.quoted_in:
+            if quoting not in content.sources:
+                problems.append(Problem(source.location.path, source.location.line, f"quoted_in '{quoting}' is not a source id", source.id))
+    return problems
+
+
+def check_faq_shape(content: Content) -> list[Problem]:
+    """Answers are short enough to read at once; entries have enough paraphrases to learn from."""
+    problems = []
+    for entry in content.faq:
+        where = entry.location
+        length = visible_length(entry.answer)
+        if length > MAX_ANSWER_CHARS:
+            problems.append(Problem(where.path, where.line, f"answer too long: {length} characters (at most {MAX_ANSWER_CHARS})", entry.id))
+        if len(entry.paraphrases) < MIN_PARAPHRASES:
+            problems.append(Problem(where.path, where.line, f"only {len(entry.paraphrases)} paraphrases (at least {MIN_PARAPHRASES})", entry.id))
+    return problems
+
+
+def check_paraphrases(content: Content) -> list[Problem]:
+    """No example appears in two entries; near-identical examples across entries are reported."""
+    problems = []
+    owner: dict[str, FaqEntry] = {}
+    examples: list[tuple[str, FaqEntry, str]] = []
+    for entry in content.faq:
+        seen_here: set[str] = set()
+        for text in entry.examples:
+            key = comparable(text)
+            where = entry.location
+            if not key:
+                problems.append(Problem(where.path, where.line, f"paraphrase '{text}' has no words", entry.id))
+                continue
+            if key in seen_here:
+                problems.append(Problem(where.path, where.line, f"paraphrase '{text}' is repeated in this entry", entry.id, WARNING))
+                continue
+            seen_here.add(key)
+            if key in owner and owner[key].id != entry.id:
+                other = owner[key]
+                problems.append(Problem(where.path, where.line, f"paraphrase '{text}' also belongs to entry {other.id} ({other.location})", entry.id))
+                continue
+            owner[key] = entry
+            examples.append((key, entry, text))
+    problems += _near_duplicates(examples)
+    return problems
+
+
+def _near_duplicates(examples: list[tuple[str, FaqEntry, str]]) -> list[Problem]:
+    """Pairs of examples from different entries that differ by almost nothing.
+
+    Character bigram overlap is a cheap filter; SequenceMatcher confirms the survivors.
+    """
+    grams = [(key, entry, text, _bigrams(key)) for key, entry, text in examples]
+    problems = []
+    for (key_a, entry_a, text_a, grams_a), (key_b, entry_b, text_b, grams_b) in combinations(grams, 2):
+        if entry_a.id == entry_b.id or not grams_a or not grams_b:
+            continue
+        overlap = len(grams_a & grams_b) / len(grams_a | grams_b)
+        if overlap < 0.6:
+            continue
+        if SequenceMatcher(None, key_a, key_b).ratio() >= NEAR_DUPLICATE_RATIO:
+            where = entry_b.location
+            problems.append(Problem(
+                where.path, where.line,
+                f"paraphrase '{text_b}' is nearly the same as '{text_a}' of entry {entry_a.id} ({entry_a.location}): reword one",
+                entry_b.id, WARNING,
+            ))
+    return problems
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
+
+
+def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Problem]:
+    """Each source names a file that exists (seeds/… beside the checkout, or in the project)."""
+    problems = []
+    for source in content.sources.values():
+        name = source.file
+        candidates = [seeds_dir.parent / name, seeds_dir / Path(name).name, root / name]
+        if not any(path.is_file() for path in candidates):
+            problems.append(Problem(source.location.path, source.location.line, f"file '{name}' not found in {seeds_dir}", source.id))
+    return problems

@@ -1,0 +1,97 @@
+"""Shared fixtures: small content trees written from text, for loader and validator tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SOURCES = """\
+title: 资料来源
+sources:
+  - id: seed_a
+    title: 测试文件甲
+    issuer: 测试机关
+    tier: primary
+    file: README.md
+"""
+
+PARAPHRASES_A = [f"容错是什么意思{i}" for i in range(10)]
+PARAPHRASES_B = [f"申请材料要准备哪些{i}" for i in range(10)]
+
+
+def faq_file(topic: str = "basics", entries: str | None = None) -> str:
+    """A FAQ topic file; by default two sound entries."""
+    if entries is None:
+        entries = entry("basics_what", "什么是容错纠错？", PARAPHRASES_A, related=["basics_materials"])
+        entries += entry("basics_materials", "申请要什么材料？", PARAPHRASES_B)
+    return f"topic: {topic}\ntitle: 基础\nentries:\n{entries}"
+
+
+def entry(entry_id: str, question: str, paraphrases: list[str], answer: str = "这是回答。",
+          sources: str = "[seed_a]", related: list[str] | None = None) -> str:
+    lines = [f"  - id: {entry_id}", f"    question: {question}", "    paraphrases:"]
+    lines += [f"      - {p}" for p in paraphrases]
+    lines += [f"    answer: {answer}", f"    sources: {sources}"]
+    if related:
+        lines.append(f"    related: [{', '.join(related)}]")
+    return "\n".join(lines) + "\n"
+
+
+PRINCIPLES = """\
+title: 原则
+items:
+  - id: three_distinctions
+    kind: principle
+    name: 三个区分开来
+    text: 把失误和错误区分开来。
+    parts:
+      - name: 第一个区分
+        text: 先行先试与明知故犯
+    sources: [seed_a]
+"""
+
+CASE = """\
+id: case_demo
+name: 示例案例
+facts: 某干部在紧急情况下先行施工、事后补办手续。
+six_looks:
+  motive: 出于公心
+outcome: likely_tolerable
+outcome_text: 予以容错
+sources: [seed_a]
+"""
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path -> content) under ``root`` and return it."""
+    for name, body in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(textwrap.dedent(body) if body.startswith(" ") else body, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def good_files() -> dict[str, str]:
+    return {
+        "README.md": "readme",
+        "knowledge/sources.yml": SOURCES,
+        "knowledge/principles.yml": PRINCIPLES,
+        "knowledge/cases/case_demo.yml": CASE,
+        "faq/basics.yml": faq_file(),
+    }
+
+
+@pytest.fixture
+def make_tree(tmp_path: Path, good_files: dict[str, str]):
+    """Build a content tree: the good one, with some files replaced or added."""
+
+    def build(overrides: dict[str, str | bytes] | None = None) -> Path:
+        return write_tree(tmp_path, {**good_files, **(overrides or {})})
+
+    return build

@@ -1,0 +1,195 @@
+"""The content loader and validator on good and broken trees, and on the shipped content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.config import PROJECT_ROOT, load_settings
+from bot.content import load_content, validate
+from conftest import PARAPHRASES_A, PARAPHRASES_B, entry, faq_file
+
+
+def messages(root: Path) -> list[str]:
+    _, problems = validate(root)
+    return [str(p) for p in problems]
+
+
+def test_good_tree_loads_typed_records(make_tree):
+    content, problems = load_content(make_tree())
+    assert problems == []
+    assert [e.id for e in content.faq] == ["basics_what", "basics_materials"]
+    what = content.faq_by_id()["basics_what"]
+    assert what.topic == "basics" and what.location.path == "faq/basics.yml" and what.location.line == 4
+    assert what.paraphrases[0] == "容错是什么意思0" and what.related == ("basics_materials",)
+    principle = content.items_by_id()["three_distinctions"]
+    assert principle.parts[0].name == "第一个区分" and "明知故犯" in principle.full_text()
+    assert content.cases[0].six_looks == {"motive": "出于公心"}
+    assert content.sources["seed_a"].citation() == "《测试文件甲》（测试机关）"
+
+
+def test_good_tree_is_clean(make_tree):
+    assert messages(make_tree()) == []
+
+
+def test_missing_field_names_file_line_and_entry(make_tree):
+    broken = faq_file(entries=entry("basics_what", "问题？", PARAPHRASES_A).replace("    answer: 这是回答。\n", ""))
+    assert messages(make_tree({"faq/basics.yml": broken})) == ["faq/basics.yml:4: entry basics_what: missing 'answer'"]
+
+
+def test_unknown_field_suggests_the_right_name(make_tree):
+    broken = faq_file().replace("    sources: [seed_a]\n", "    sources: [seed_a]\n    relatd: [basics_what]\n", 1)
+    assert "faq/basics.yml:19: entry basics_what: unknown field 'relatd' (did you mean 'related'?)" in messages(make_tree({"faq/basics.yml": broken}))
+
+
+def test_wrong_type(make_tree):
+    broken = faq_file().replace("    answer: 这是回答。", "    answer: [一, 二]", 1)
+    assert messages(make_tree({"faq/basics.yml": broken})) == ["faq/basics.yml:17: entry basics_what: 'answer' must be text, got a list"]
+
+
+def test_bad_id(make_tree):
+    broken = faq_file().replace("basics_what", "Basics-What")
+    assert "faq/basics.yml:4: entry Basics-What: id 'Basics-What' must be lower-case ASCII snake_case, 1-40 characters" in messages(make_tree({"faq/basics.yml": broken}))
+
+
+def test_duplicate_id_across_faq_and_knowledge(make_tree):
+    broken = faq_file().replace("basics_materials", "three_distinctions")
+    assert "knowledge/principles.yml:3: entry three_distinctions: duplicate id (also at faq/basics.yml:20)" in messages(make_tree({"faq/basics.yml": broken}))
+
+
+def test_dangling_source_and_related(make_tree):
+    broken = faq_file().replace("sources: [seed_a]\n    related: [basics_materials]", "sources: [seed_x]\n    related: [nowhere]")
+    found = messages(make_tree({"faq/basics.yml": broken}))
+    assert "faq/basics.yml:4: entry basics_what: unknown source 'seed_x' (not in knowledge/sources.yml)" in found
+    assert "faq/basics.yml:4: entry basics_what: related id 'nowhere' does not exist" in found
+
+
+def test_same_paraphrase_in_two_entries_even_in_traditional_characters(make_tree):
+    shared = PARAPHRASES_B[:9] + ["容錯是什麼意思0！"]
+    broken = faq_file(entries=entry("basics_what", "问题一？", PARAPHRASES_A) + entry("basics_materials", "问题二？", shared))
+    assert messages(make_tree({"faq/basics.yml": broken})) == [
+        "faq/basics.yml:19: entry basics_materials: paraphrase '容錯是什麼意思0！' also belongs to entry basics_what (faq/basics.yml:4)"
+    ]
+
+
+def test_near_identical_paraphrases_are_warnings(make_tree):
+    near = PARAPHRASES_B[:9] + ["容错是什么意思啊0"]
+    root = make_tree({"faq/basics.yml": faq_file(entries=entry("basics_what", "问题一？", PARAPHRASES_A) + entry("basics_materials", "问题二？", near))})
+    _, problems = validate(root)
+    assert len(problems) == 1 and not problems[0].is_error
+    assert "nearly the same as '容错是什么意思0' of entry basics_what" in str(problems[0])
+
+
+def test_over_long_answer_and_too_few_paraphrases(make_tree):
+    broken = faq_file(entries=entry("basics_what", "问题？", PARAPHRASES_A[:3], answer="长" * 401))
+    assert messages(make_tree({"faq/basics.yml": broken})) == [
+        "faq/basics.yml:4: entry basics_what: answer too long: 401 characters (at most 400)",
+        "faq/basics.yml:4: entry basics_what: only 3 paraphrases (at least 10)",
+    ]
+
+
+def test_malformed_yaml_is_one_readable_line(make_tree):
+    broken = "topic: basics\ntitle: 基础\nentries:\n  - id: basics_what\n    question: [未闭合\n"
+    found = messages(make_tree({"faq/basics.yml": broken}))
+    assert len(found) == 1 and found[0].startswith("faq/basics.yml:6: YAML syntax error:")
+
+
+def test_binary_and_non_utf8_files(make_tree):
+    found = messages(make_tree({"faq/basics.yml": b"\x00\x01\x02", "faq/other.yml": "title: 其他\nentries: []\n".encode("gbk") + "问题".encode("gbk")}))
+    assert "faq/basics.yml: binary file, expected UTF-8 YAML text" in found
+    assert "faq/other.yml:1: not UTF-8 text (save the file as UTF-8)" in found
+
+
+def test_duplicate_key_and_wrong_top_level(make_tree):
+    broken = faq_file().replace("    answer: 这是回答。\n", "    answer: 这是回答。\n    answer: 另一个回答。\n", 1)
+    found = messages(make_tree({"faq/basics.yml": broken, "faq/list.yml": "- 只是一个列表\n"}))
+    assert "faq/basics.yml:18: entry basics_what: field 'answer' is given twice" in found
+    assert "faq/list.yml:1: the file must be a mapping with 'entries:' at the top, got a list" in found
+
+
+def test_topic_must_match_file_name(make_tree):
+    found = messages(make_tree({"faq/basics.yml": faq_file(topic="other")}))
+    assert found == ["faq/basics.yml:1: topic 'other' must match the file name 'basics'"]
+
+
+def test_knowledge_kind_case_outcome_and_file_name(make_tree):
+    found = messages(make_tree({
+        "knowledge/principles.yml": "title: 原则\nitems:\n  - id: p1\n    kind: rumour\n    name: 名\n    text: 文\n    sources: [seed_a]\n",
+        "knowledge/cases/case_demo.yml": "id: case_other\nname: 名\nfacts: 事实\noutcome: forgiven\noutcome_text: 结果\nsources: [seed_a]\nsix_looks:\n  mood: 好\n",
+    }))
+    assert "knowledge/principles.yml:4: entry p1: kind 'rumour' must be one of principle, definition, criterion, finding in principles.yml" in found
+    assert "knowledge/cases/case_demo.yml:1: entry case_other: case id must match the file name 'case_demo'" in found
+    assert "knowledge/cases/case_demo.yml:4: entry case_other: outcome 'forgiven' must be one of likely_tolerable, possibly_mitigated, not_tolerable, needs_review" in found
+    assert "knowledge/cases/case_demo.yml:8: entry case_other: six_looks key 'mood' must be one of nature, basis, motive, process, consequence, attitude" in found
+
+
+def test_missing_sources_file(make_tree, tmp_path):
+    root = make_tree()
+    (root / "knowledge/sources.yml").unlink()
+    found = messages(root)
+    assert "knowledge/sources.yml: file is missing: every answer must cite a source" in found
+
+
+def test_source_file_must_exist_in_seeds(make_tree, tmp_path):
+    root = make_tree({"knowledge/sources.yml": "sources:\n  - {id: seed_a, title: 甲, issuer: 乙, tier: primary, file: seeds/nope.txt}\n"})
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    _, problems = validate(root, seeds)
+    assert [str(p) for p in problems] == [f"knowledge/sources.yml:2: entry seed_a: file 'seeds/nope.txt' not found in {seeds}"]
+
+
+def test_cli_exit_codes(make_tree):
+    runner = CliRunner()
+    root = make_tree()
+    result = runner.invoke(cli, ["--root", str(root), "validate"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("2 FAQ entries in 1 topics (20 paraphrases), 1 knowledge items, 1 cases, 1 sources: 0 errors, 0 warnings\n")
+    broken = make_tree({"faq/basics.yml": "entries: [\n"})
+    result = runner.invoke(cli, ["--root", str(broken), "validate"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("faq/basics.yml:2: YAML syntax error:")
+
+
+def test_cli_strict_fails_on_warnings(make_tree):
+    near = PARAPHRASES_B[:9] + ["容错是什么意思啊0"]
+    root = make_tree({"faq/basics.yml": faq_file(entries=entry("basics_what", "问题一？", PARAPHRASES_A) + entry("basics_materials", "问题二？", near))})
+    assert CliRunner().invoke(cli, ["--root", str(root), "validate"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--root", str(root), "validate", "--strict"]).exit_code == 1
+
+
+# ---- the shipped content ----
+
+@pytest.fixture(scope="module")
+def shipped():
+    settings = load_settings(PROJECT_ROOT)
+    return validate(settings.root, settings.seeds_dir)
+
+
+def test_shipped_content_validates_cleanly(shipped):
+    _, problems = shipped
+    assert [str(p) for p in problems] == []
+
+
+def test_shipped_faq_size_and_coverage(shipped):
+    content, _ = shipped
+    assert len(content.faq) >= 80
+    assert all(len(e.paraphrases) >= 10 for e in content.faq)
+    topics = {t.id for t in content.topics}
+    assert {"concept", "scope", "excluded", "apply", "decision", "results", "clarify", "local", "myths", "about_bot"} <= topics
+
+
+def test_shipped_knowledge_covers_the_sources(shipped):
+    content, _ = shipped
+    items = content.items_by_id()
+    looks = items["six_looks"] if "six_looks" in items else next(i for i in content.items if i.name.startswith("六看"))
+    assert len(looks.parts) == 6
+    counts = {(i.region, i.kind): i.count for i in content.items if i.count}
+    assert {8, 4, 3} <= set(counts.values())
+    case_outcomes = {c.id: c.outcome for c in content.cases}
+    assert "not_tolerable" in case_outcomes.values() and "likely_tolerable" in case_outcomes.values()
+    figures = " ".join(i.value for i in content.items if i.kind == "figure")
+    for number in ("70115", "14406", "503"):
+        assert number in figures
