@@ -24,6 +24,26 @@ class Settings:
         return self.root / "knowledge"
 
     @property
+    def rasa_dir(self) -> Path:
+        return self.root / "rasa_project"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Caches that may outlive the checkout (dependencies, trained models), like a CI cache."""
+        env = os.environ.get("POLICYBOT_CACHE")
+        return Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "policybot"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.cache_dir / "models"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database (POLICYBOT_DB overrides it)."""
+        env = os.environ.get("POLICYBOT_DB")
+        return Path(env) if env else self.root / "var" / "policybot.db"
+
+    @property
     def seeds_dir(self) -> Path:
         """The source documents (../shared/seeds beside the checkout, or POLICYBOT_SEEDS_DIR)."""
         env = os.environ.get("POLICYBOT_SEEDS_DIR")

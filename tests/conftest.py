@@ -64,6 +64,22 @@ sources: [seed_a]
 """
 
 
+DIALOGUE = """\
+intent_answers: {}
+topic_buttons: []
+texts:
+  sources_prefix: "依据："
+  secondary_note: "（转载）"
+  region_note: "以上是{region}的做法。"
+  related_prefix: "相关："
+  clarify: "您想问的是："
+  knowledge_intro: "资料："
+  decline_out_of_scope: "不在范围内。"
+  decline_unknown: "答不上来。"
+  help: "我可以回答问题。"
+"""
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write ``files`` (relative path -> content) under ``root`` and return it."""
     for name, body in files.items():
@@ -82,6 +98,7 @@ def good_files() -> dict[str, str]:
         "README.md": "readme",
         "knowledge/sources.yml": SOURCES,
         "knowledge/principles.yml": PRINCIPLES,
+        "knowledge/dialogue.yml": DIALOGUE,
         "knowledge/cases/case_demo.yml": CASE,
         "faq/basics.yml": faq_file(),
     }

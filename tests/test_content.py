@@ -141,6 +141,15 @@ def test_source_file_must_exist_in_seeds(make_tree, tmp_path):
     assert [str(p) for p in problems] == [f"knowledge/sources.yml:2: entry seed_a: file 'seeds/nope.txt' not found in {seeds}"]
 
 
+def test_dialogue_names_existing_faq_ids_and_has_its_texts(make_tree):
+    from conftest import DIALOGUE
+
+    found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE.replace("topic_buttons: []", "topic_buttons: [basics_what, nowhere]")}))
+    assert found == ["knowledge/dialogue.yml: FAQ id 'nowhere' does not exist"]
+    found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE.replace('  help: "我可以回答问题。"\n', "")}))
+    assert found == ["knowledge/dialogue.yml: texts: missing help"]
+
+
 def test_cli_exit_codes(make_tree):
     runner = CliRunner()
     root = make_tree()

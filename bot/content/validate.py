@@ -27,6 +27,7 @@ def validate(root: Path, seeds_dir: Path | None = None) -> tuple[Content, list[P
     problems += check_references(content)
     problems += check_faq_shape(content)
     problems += check_paraphrases(content)
+    problems += check_dialogue(root, content)
     if seeds_dir is not None and seeds_dir.is_dir():
         problems += check_source_files(content, seeds_dir, root)
     return content, sorted(set(problems))
@@ -132,6 +133,23 @@ def _near_duplicates(examples: list[tuple[str, FaqEntry, str]]) -> list[Problem]
 
 def _bigrams(text: str) -> frozenset[str]:
     return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
+
+
+def check_dialogue(root: Path, content: Content) -> list[Problem]:
+    """knowledge/dialogue.yml has its texts and names only FAQ ids that exist."""
+    from bot.dialogue import load_dialogue
+    from bot.errors import ContentError
+
+    path = root / "knowledge" / "dialogue.yml"
+    if not path.exists():
+        return [Problem("knowledge/dialogue.yml", 0, "file is missing: the bot's fixed texts and thresholds")]
+    try:
+        dialogue = load_dialogue(path)
+    except ContentError as exc:
+        return [Problem("knowledge/dialogue.yml", 0, str(exc).split(": ", 1)[-1])]
+    known = content.faq_by_id()
+    named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons]
+    return [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
 
 
 def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Problem]:

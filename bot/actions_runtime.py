@@ -1,0 +1,37 @@
+"""What the action server process shares between requests: live content and the store."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.answering import Reply
+from bot.config import load_settings
+from bot.content.live import LiveContent
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    content: LiveContent
+    store: Store | None
+
+    def log_unanswered(self, question: str, reply: Reply, user_key: str) -> None:
+        """Record a declined question for trainers; a storage fault never breaks the reply."""
+        if self.store is None or not question.strip() or question.startswith("/"):
+            return
+        try:
+            self.store.log_unanswered(question, reply.kind, user_key=user_key)
+        except Exception:  # noqa: BLE001 - logging must not cost the user an answer
+            logger.exception("could not log an unanswered question")
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    settings = load_settings()
+    db = os.environ.get("POLICYBOT_DB") or str(settings.db_path)
+    return Runtime(content=LiveContent(settings.root), store=Store(db) if db != ":none:" else None)

@@ -1,0 +1,187 @@
+"""Deciding and rendering the answer to a policy question.
+
+Rasa's FallbackClassifier ignores the ResponseSelector's confidence, so the decision between
+answering, asking which question was meant, searching the knowledge base and declining is made
+here from the selector's ranking. Pure functions of the parse data and the content: tested
+without Rasa.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.content import Content, FaqEntry
+from bot.dialogue import Dialogue
+from bot.retrieval import Hit, index_for
+
+PICK_INTENT = "pick"
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message of the bot, independent of the channel."""
+
+    text: str
+    kind: str  # faq | knowledge | clarify | smalltalk | out_of_scope | fallback
+    buttons: tuple[Button, ...] = ()
+    faq_id: str | None = None
+    confidence: float = 0.0
+    sources: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def declines(self) -> bool:
+        return self.kind in ("out_of_scope", "fallback")
+
+    def meta(self) -> dict[str, Any]:
+        """What channels and ``ask --json`` need besides the text."""
+        return {"kind": self.kind, "faq_id": self.faq_id, "confidence": round(self.confidence, 4),
+                "sources": list(self.sources)}
+
+
+def pick_payload(faq_id: str) -> str:
+    """A button payload that selects one FAQ entry without NLU (≤ 64 bytes for ids ≤ 40)."""
+    return f"/{PICK_INTENT}{json.dumps({'faq_id': faq_id}, separators=(',', ':'))}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    faq_id: str
+    confidence: float
+
+
+def candidates(parse: dict[str, Any], content: Content) -> list[Candidate]:
+    """The ResponseSelector's ranking of FAQ entries, best first, known ids only."""
+    selector = (parse.get("response_selector") or {}).get("faq") or {}
+    known = content.faq_by_id()
+    out = []
+    for item in selector.get("ranking") or []:
+        key = str(item.get("intent_response_key", "")).split("/", 1)[-1]
+        if key in known:
+            out.append(Candidate(key, float(item.get("confidence", 0.0))))
+    return out
+
+
+def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
+    """The reply to one user message whose intent needs a policy answer."""
+    intent = (parse.get("intent") or {}).get("name") or ""
+    faq = content.faq_by_id()
+    if intent == PICK_INTENT:
+        chosen = next((e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "faq_id"), None)
+        if chosen in faq:
+            return faq_reply(faq[chosen], content, dialogue, 1.0)
+    if intent in dialogue.intent_answers and dialogue.intent_answers[intent] in faq:
+        confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+        return faq_reply(faq[dialogue.intent_answers[intent]], content, dialogue, confidence)
+    ranked = candidates(parse, content)
+    limits = dialogue.thresholds
+    if ranked and _faq_is_plausible(parse):
+        top = ranked[0]
+        runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
+        if top.confidence >= limits.answer and top.confidence - runner_up >= limits.margin:
+            return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
+        close = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor
+                 and top.confidence - c.confidence < limits.margin * 2]
+        if len(close) >= 2:
+            return clarify_reply([faq[c.faq_id] for c in close], dialogue, top.confidence)
+        if top.confidence >= limits.answer:
+            return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
+    return knowledge_or_decline(parse.get("text") or "", content, dialogue)
+
+
+def _faq_is_plausible(parse: dict[str, Any]) -> bool:
+    """The message is a policy question: faq is the top intent, or the runner-up to a fallback."""
+    ranking = [i.get("name") for i in parse.get("intent_ranking") or []]
+    intent = (parse.get("intent") or {}).get("name")
+    if intent == "faq":
+        return True
+    return intent == "nlu_fallback" and "faq" in ranking[:3] and "out_of_scope" not in ranking[:2]
+
+
+def faq_reply(entry: FaqEntry, content: Content, dialogue: Dialogue, confidence: float) -> Reply:
+    """The entry's current answer, its sources, a regional note and related questions."""
+    parts = [entry.answer.strip()]
+    if entry.region:
+        parts.append(dialogue.text("region_note", region=entry.region))
+    parts.append(source_line(entry.sources, content, dialogue))
+    faq = content.faq_by_id()
+    related = [faq[r] for r in entry.related if r in faq][:3]
+    return Reply(
+        text="\n\n".join(parts),
+        kind="faq",
+        buttons=tuple(Button(r.question, pick_payload(r.id)) for r in related),
+        faq_id=entry.id,
+        confidence=confidence,
+        sources=entry.sources,
+    )
+
+
+def clarify_reply(entries: list[FaqEntry], dialogue: Dialogue, confidence: float) -> Reply:
+    return Reply(
+        text=dialogue.text("clarify"),
+        kind="clarify",
+        buttons=tuple(Button(e.question, pick_payload(e.id)) for e in entries),
+        faq_id=entries[0].id,
+        confidence=confidence,
+        extra={"options": [e.id for e in entries]},
+    )
+
+
+def source_line(source_ids: tuple[str, ...], content: Content, dialogue: Dialogue) -> str:
+    """依据：《…》（issuer，date）；… with a note on secondary sources."""
+    cited = []
+    for source_id in source_ids:
+        source = content.sources.get(source_id)
+        if source is None:
+            continue
+        note = dialogue.text("secondary_note") if source.tier == "secondary" else ""
+        cited.append(source.citation() + note)
+    return dialogue.text("sources_prefix") + "；".join(cited)
+
+
+def knowledge_or_decline(text: str, content: Content, dialogue: Dialogue) -> Reply:
+    """Answer from the best matching passage if it is strong enough, else decline."""
+    hits = index_for(content).search(text, limit=3)
+    strong = [h for h in hits if h.coverage >= dialogue.thresholds.knowledge_min_coverage]
+    if strong:
+        return knowledge_reply(strong[0], content, dialogue)
+    return decline(content, dialogue, kind="fallback")
+
+
+def knowledge_reply(hit: Hit, content: Content, dialogue: Dialogue) -> Reply:
+    passage = hit.passage
+    if passage.kind == "faq":
+        return faq_reply(content.faq_by_id()[passage.id], content, dialogue, min(hit.coverage, 0.99))
+    body = passage.text.strip()
+    if len(body) > 600:
+        body = body[:600].rstrip() + "……"
+    parts = [dialogue.text("knowledge_intro"), f"【{passage.title}】\n{body}"]
+    if passage.region:
+        parts.append(dialogue.text("region_note", region=passage.region))
+    parts.append(source_line(passage.sources, content, dialogue))
+    return Reply(text="\n\n".join(parts), kind="knowledge", confidence=min(hit.coverage, 0.99),
+                 sources=passage.sources, extra={"passage": passage.id})
+
+
+def decline(content: Content, dialogue: Dialogue, kind: str) -> Reply:
+    """A polite refusal that says what the bot can do and offers the main topics."""
+    key = "decline_out_of_scope" if kind == "out_of_scope" else "decline_unknown"
+    return Reply(text=dialogue.text(key), kind=kind, buttons=topic_buttons(content, dialogue))
+
+
+def help_reply(content: Content, dialogue: Dialogue) -> Reply:
+    """What the bot can do, with the main topics as buttons."""
+    return Reply(text=dialogue.text("help"), kind="smalltalk", buttons=topic_buttons(content, dialogue))
+
+
+def topic_buttons(content: Content, dialogue: Dialogue) -> tuple[Button, ...]:
+    faq = content.faq_by_id()
+    return tuple(Button(faq[i].question, pick_payload(i)) for i in dialogue.topic_buttons if i in faq)

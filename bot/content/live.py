@@ -1,0 +1,61 @@
+"""Content that follows edits: reloaded when a file under faq/ or knowledge/ changes.
+
+Answer texts are read at run time, so a trainer's edit takes effect without retraining.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from bot.content.models import Content
+from bot.content.validate import validate
+from bot.dialogue import Dialogue, load_dialogue
+from bot.errors import ContentError
+
+logger = logging.getLogger(__name__)
+
+
+class LiveContent:
+    """Holds the current content and dialogue texts; ``get()`` reloads them after an edit."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._lock = threading.Lock()
+        self._stamp: tuple = ()
+        self._content: Content | None = None
+        self._dialogue: Dialogue | None = None
+
+    def _files(self) -> list[Path]:
+        return sorted([*self.root.joinpath("faq").rglob("*.y*ml"), *self.root.joinpath("knowledge").rglob("*.y*ml")])
+
+    def _current_stamp(self) -> tuple:
+        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in self._files())
+
+    def get(self) -> tuple[Content, Dialogue]:
+        """The content as it is on disk now; after a broken edit, the last good version."""
+        with self._lock:
+            stamp = self._current_stamp()
+            if stamp != self._stamp or self._content is None:
+                self._reload(stamp)
+            return self._content, self._dialogue  # type: ignore[return-value]
+
+    def _reload(self, stamp: tuple) -> None:
+        content, problems = validate(self.root)
+        errors = [p for p in problems if p.is_error]
+        try:
+            dialogue = load_dialogue(self.root / "knowledge" / "dialogue.yml")
+        except ContentError as exc:
+            errors.append(exc)  # type: ignore[arg-type]
+            dialogue = None
+        if errors and self._content is not None:
+            logger.error("content has %d errors, keeping the previous version; first: %s", len(errors), errors[0])
+            self._stamp = stamp
+            return
+        if errors and (dialogue is None or not content.faq):
+            raise ContentError(f"content cannot be loaded: {errors[0]}")
+        for problem in errors:
+            logger.warning("content problem: %s", problem)
+        self._content, self._dialogue, self._stamp = content, dialogue, stamp
+        logger.info("content loaded: %d FAQ entries", len(content.faq))

@@ -1,0 +1,58 @@
+"""Fixed dialogue texts and answer thresholds, read from knowledge/dialogue.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.errors import ContentError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.55
+    margin: float = 0.15
+    clarify_floor: float = 0.2
+    clarify_max: int = 3
+    knowledge_min_coverage: float = 0.6
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    texts: dict[str, str]
+    intent_answers: dict[str, str]
+    topic_buttons: tuple[str, ...]
+    thresholds: Thresholds
+
+    def text(self, key: str, **values: str) -> str:
+        return self.texts[key].strip().format(**values)
+
+
+REQUIRED_TEXTS = (
+    "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify",
+    "knowledge_intro", "decline_out_of_scope", "decline_unknown", "help",
+)
+
+
+def load_dialogue(path: Path) -> Dialogue:
+    """Read dialogue.yml; raise ContentError naming the file and the missing part."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: cannot read: {exc}") from exc
+    texts = data.get("texts") or {}
+    missing = [key for key in REQUIRED_TEXTS if not isinstance(texts.get(key), str)]
+    if missing:
+        raise ContentError(f"{path}: texts: missing {', '.join(missing)}")
+    try:
+        thresholds = Thresholds(**(data.get("thresholds") or {}))
+    except TypeError as exc:
+        raise ContentError(f"{path}: thresholds: {exc}") from exc
+    return Dialogue(
+        texts={k: str(v) for k, v in texts.items()},
+        intent_answers=dict(data.get("intent_answers") or {}),
+        topic_buttons=tuple(data.get("topic_buttons") or ()),
+        thresholds=thresholds,
+    )

@@ -1,0 +1,243 @@
+"""The one in-process API every channel uses: Rasa's Agent plus the action server.
+
+``Engine.start()`` loads the trained model with Rasa's ``Agent`` while the rasa_sdk action
+server boots in a child process on a free loopback port (a child keeps the actions' CPU work
+off the bot's event loop and is killed with the bot), waits until both are ready, and
+``handle()`` turns one user message into channel-independent ``Reply`` objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.answering import Button, Reply
+from bot.config import Settings
+from bot.text import normalize
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 1000
+EMPTY_INPUT = "请输入您想问的问题，例如：哪些情况可以容错？"
+TOO_LONG_NOTE = "（您的消息较长，我只读了前 {n} 个字。）"
+ACTION_SERVER_TIMEOUT = 60.0
+
+
+class EngineError(Exception):
+    "The engine could not start or answer."
+
+
+def quiet_rasa() -> None:
+    """Environment and logging for running Rasa in-process (the CLI would do this for us)."""
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    from rasa.utils.tensorflow.environment import setup_tf_environment
+
+    setup_tf_environment()
+    for name in ("rasa", "tensorflow", "absl", "sanic", "asyncio", "jieba", "urllib3", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import structlog
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    except ImportError:  # pragma: no cover - structlog comes with rasa
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Linux: the child gets SIGTERM when the bot dies, even on SIGKILL (no orphans)."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class StartupTimes:
+    model_load: float = 0.0
+    actions_ready: float = 0.0
+    total: float = 0.0
+
+
+class Engine:
+    """Rasa NLU + dialogue with our custom actions; use ``async with Engine(...)``."""
+
+    def __init__(self, settings: Settings, model_path: Path, db_path: str | None = None):
+        self.settings = settings
+        self.model_path = model_path
+        self.db_path = db_path
+        self.agent: Any = None
+        self.port = 0
+        self._actions: subprocess.Popen | None = None
+        self.times = StartupTimes()
+
+    async def __aenter__(self) -> "Engine":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ---- life cycle ----
+
+    async def start(self) -> None:
+        started = time.perf_counter()
+        self.port = _free_port()
+        self._actions = self._spawn_action_server()
+        try:
+            load = asyncio.create_task(asyncio.to_thread(self._load_agent))
+            await self._wait_for_actions()
+            self.times.actions_ready = time.perf_counter() - started
+            self.agent = await load
+            self.times.model_load = time.perf_counter() - started
+        except BaseException:
+            await self.close()
+            raise
+        self.times.total = time.perf_counter() - started
+        logger.info("engine ready in %.1fs (actions %.1fs)", self.times.total, self.times.actions_ready)
+
+    def _spawn_action_server(self) -> subprocess.Popen:
+        env = dict(os.environ, SANIC_HOST="127.0.0.1", POLICYBOT_ROOT=str(self.settings.root))
+        if self.db_path:
+            env["POLICYBOT_DB"] = self.db_path
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.settings.root), env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port), "--logging-config-file", ""]
+        command = command[:-2]  # rasa_sdk's own logging defaults are fine; keep the flag list short
+        return subprocess.Popen(
+            command, cwd=self.settings.rasa_dir, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
+        )
+
+    async def _wait_for_actions(self) -> None:
+        import aiohttp
+
+        deadline = time.monotonic() + ACTION_SERVER_TIMEOUT
+        url = f"http://127.0.0.1:{self.port}/health"
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self._actions is not None and self._actions.poll() is not None:
+                    error = self._actions.stderr.read().decode(errors="replace")[-2000:] if self._actions.stderr else ""
+                    raise EngineError(f"the action server exited with code {self._actions.returncode}: {error}")
+                try:
+                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
+                        if response.status == 200:
+                            return
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    pass
+                await asyncio.sleep(0.2)
+        raise EngineError(f"the action server did not answer on port {self.port} within {ACTION_SERVER_TIMEOUT:.0f}s")
+
+    def _load_agent(self) -> Any:
+        quiet_rasa()
+        from rasa.core.agent import Agent
+        from rasa.utils.endpoints import EndpointConfig
+
+        if not self.model_path.is_file():
+            raise EngineError(f"no trained model at {self.model_path}: run `policybot train`")
+        return Agent.load(str(self.model_path), action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook"))
+
+    async def close(self) -> None:
+        """Stop the action server; safe to call twice."""
+        process, self._actions = self._actions, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, 10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+        if process.stderr:
+            process.stderr.close()
+
+    # ---- turns ----
+
+    async def handle(self, user_key: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        """The bot's replies to one message of one user (a button payload or typed text)."""
+        if self.agent is None:
+            raise EngineError("the engine is not started")
+        message, notes = self._prepare(text)
+        if not message:
+            return [Reply(text=EMPTY_INPUT, kind="smalltalk")]
+        from rasa.core.channels.channel import UserMessage
+
+        collector = _Collector()
+        await self.agent.handle_message(
+            UserMessage(message, output_channel=collector, sender_id=user_key, metadata=metadata or {})
+        )
+        replies = [_to_reply(m) for m in collector.messages]
+        if notes and replies:
+            first = replies[0]
+            replies[0] = Reply(**{**first.__dict__, "text": f"{notes}\n\n{first.text}"})
+        return replies or [Reply(text="抱歉，我没有理解。请换个说法再问一次。", kind="fallback")]
+
+    async def parse(self, text: str) -> dict:
+        """NLU only: intent, ranking and response selector output for ``text``."""
+        message, _ = self._prepare(text)
+        return await self.agent.parse_message(message)
+
+    @staticmethod
+    def _prepare(text: str) -> tuple[str, str]:
+        """Clean user text; button payloads (/intent{...}) pass through untouched."""
+        text = (text or "").replace("\x00", "").strip()
+        if text.startswith("/"):
+            return text[:200], ""
+        notes = ""
+        if len(text) > MAX_INPUT_CHARS:
+            text, notes = text[:MAX_INPUT_CHARS], TOO_LONG_NOTE.format(n=MAX_INPUT_CHARS)
+        return normalize(text), notes
+
+
+def _collector_class() -> type:
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    class Collector(CollectingOutputChannel):
+        """Keeps each bot message whole (text, buttons and metadata together, no splitting)."""
+
+        async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+            self.messages.append(dict(message))
+
+    return Collector
+
+
+_COLLECTOR: type | None = None
+
+
+def _Collector() -> Any:  # noqa: N802 - a lazily defined class (rasa is imported on first use)
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        _COLLECTOR = _collector_class()
+    return _COLLECTOR()
+
+
+def _to_reply(message: dict[str, Any]) -> Reply:
+    meta = (message.get("custom") or {}).get("policybot") or {}
+    buttons = tuple(Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in message.get("buttons") or [])
+    extra = {k: v for k, v in meta.items() if k not in ("kind", "faq_id", "confidence", "sources")}
+    return Reply(
+        text=str(message.get("text") or ""),
+        kind=meta.get("kind", "smalltalk"),
+        buttons=buttons,
+        faq_id=meta.get("faq_id"),
+        confidence=float(meta.get("confidence") or 0.0),
+        sources=tuple(meta.get("sources") or ()),
+        extra=extra,
+    )

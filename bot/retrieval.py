@@ -1,0 +1,107 @@
+"""Knowledge search: jieba + BM25 over FAQ answers, knowledge items and cases.
+
+Used when the FAQ classifier has no confident answer. BM25 scores are not comparable between
+queries, so a hit also has to cover most of the query's weighted keywords to count as strong.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+from rank_bm25 import BM25Okapi
+
+from bot.content import Content
+from bot.text import normalize
+
+jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
+
+_WORD = re.compile(r"[\w]", re.UNICODE)
+# Words too common in this domain (or in questions) to tell passages apart.
+STOPWORDS = frozenset(
+    "的 了 是 吗 呢 吧 啊 呀 么 嘛 我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 什么 怎么 怎么样 "
+    "如何 哪些 哪个 哪里 有 没有 能 能不能 可以 可不可以 会 会不会 要 需要 和 与 及 或 在 对 把 被 "
+    "就 都 也 还 又 一个 一下 请问 想 知道 问 问题 情况 一些 这种 那种 是否 为什么 多少 怎样 给 让 "
+    "啥 咋 呗 哦 嗯 吗？ 个 些 上 下 中 里 后 前 时 时候 已经 如果 因为 所以 但是 不 没 "
+    "容错 纠错 容错纠错 干部".split()
+)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A searchable piece of content: a FAQ answer, a knowledge item or a case."""
+
+    id: str
+    kind: str  # faq | knowledge | case
+    title: str
+    text: str
+    sources: tuple[str, ...]
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    coverage: float  # share of the query's keyword weight found in the passage (0..1)
+
+
+def tokenize(text: str) -> list[str]:
+    """Content words of ``text`` for search (simplified, lower-case, stopwords removed)."""
+    return [t for t in jieba.lcut_for_search(normalize(text)) if _WORD.search(t) and t not in STOPWORDS]
+
+
+def passages(content: Content) -> list[Passage]:
+    out = [Passage(e.id, "faq", e.question, e.answer, e.sources, e.region) for e in content.faq]
+    out += [Passage(i.id, "knowledge", i.name, i.full_text(), i.sources, i.region) for i in content.items]
+    out += [
+        Passage(c.id, "case", c.name, f"{c.facts}\n结果：{c.outcome_text}", c.sources, c.region)
+        for c in content.cases
+    ]
+    return out
+
+
+class KnowledgeIndex:
+    """BM25 index over the passages of one version of the content."""
+
+    def __init__(self, content: Content):
+        self.passages = passages(content)
+        self._docs = [tokenize(f"{p.title} {p.title} {p.text}") for p in self.passages]
+        self._bm25 = BM25Okapi(self._docs)
+        self._doc_sets = [set(doc) for doc in self._docs]
+        count = len(self._docs)
+        frequency: dict[str, int] = {}
+        for words in self._doc_sets:
+            for word in words:
+                frequency[word] = frequency.get(word, 0) + 1
+        self._idf = {w: math.log(1 + count / f) for w, f in frequency.items()}
+        self._unknown_idf = math.log(1 + count)
+
+    def search(self, query: str, limit: int = 3) -> list[Hit]:
+        """The best passages for ``query``, strongest first."""
+        words = list(dict.fromkeys(tokenize(query)))
+        if not words:
+            return []
+        scores = self._bm25.get_scores(words)
+        total = sum(self._idf.get(w, self._unknown_idf) for w in words)
+        ranked = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)[:limit]
+        hits = []
+        for index in ranked:
+            if scores[index] <= 0:
+                break
+            found = sum(self._idf.get(w, self._unknown_idf) for w in words if w in self._doc_sets[index])
+            hits.append(Hit(self.passages[index], float(scores[index]), found / total))
+        return hits
+
+
+@lru_cache(maxsize=4)
+def _cached_index(content_id: int, content: Content) -> KnowledgeIndex:
+    return KnowledgeIndex(content)
+
+
+def index_for(content: Content) -> KnowledgeIndex:
+    """One index per loaded content object (rebuilt when the content is reloaded)."""
+    return _cached_index(id(content), content)
