@@ -169,6 +169,49 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
     _run_engine(settings, body)
 
 
+@cli.command(name="eval")
+@click.option("--questions", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of labelled question files (default: tests/eval).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default="reports/eval.json",
+              show_default=True, help="Where to write the JSON report.")
+@click.option("--min-top1", type=float, default=0.0, help="Exit 1 if top-1 accuracy is below this (0-1).")
+@click.option("--min-refusals", type=float, default=0.0, help="Exit 1 if correct refusals are below this (0-1).")
+@click.option("--max-false-refusals", type=float, default=1.0, help="Exit 1 if false refusals exceed this (0-1).")
+@pass_settings
+def evaluate(settings: Settings, questions: str | None, report_path: str, min_top1: float,
+             min_refusals: float, max_false_refusals: float) -> None:
+    """Measure the assistant on the labelled question set.
+
+    Prints top-1 and top-3 accuracy, correct and false refusals and the most confused FAQ
+    pairs, and writes the JSON report (with every wrong answer).
+
+    Example:
+
+    \b
+        policybot eval --min-top1 0.85
+    """
+    from pathlib import Path
+
+    from bot.evaluation import load_questions, run_eval, write_report
+
+    folder = Path(questions) if questions else settings.root / "tests" / "eval"
+    items = load_questions(folder)
+    if not items:
+        raise click.ClickException(f"no questions in {folder}")
+    outcome = {}
+
+    async def body(engine) -> None:
+        outcome["report"] = await run_eval(engine, items)
+
+    _run_engine(settings, body)
+    report = outcome["report"]
+    write_report(report, Path(report_path))
+    click.echo(report.summary())
+    click.echo(f"report: {report_path}")
+    if report.top1 < min_top1 or report.correct_refusals < min_refusals or report.false_refusals > max_false_refusals:
+        raise click.ClickException("below the required floor")
+
+
 @cli.command()
 @pass_settings
 def run(settings: Settings) -> None:

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def quiet_rasa() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    if not os.environ.get("POLICYBOT_DEBUG"):
+        # Rasa's dependencies warn about their own deprecations at import: not the user's concern.
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"rasa\..*")
+        warnings.filterwarnings("ignore", module=r"matplotlib\..*")
     from rasa.utils.tensorflow.environment import setup_tf_environment
 
     setup_tf_environment()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import jieba
 from rank_bm25 import BM25Okapi
@@ -97,11 +96,12 @@ class KnowledgeIndex:
         return hits
 
 
-@lru_cache(maxsize=4)
-def _cached_index(content_id: int, content: Content) -> KnowledgeIndex:
-    return KnowledgeIndex(content)
+_latest: tuple[Content, KnowledgeIndex] | None = None
 
 
 def index_for(content: Content) -> KnowledgeIndex:
-    """One index per loaded content object (rebuilt when the content is reloaded)."""
-    return _cached_index(id(content), content)
+    """The index of this content object, rebuilt only when the content is reloaded."""
+    global _latest
+    if _latest is None or _latest[0] is not content:
+        _latest = (content, KnowledgeIndex(content))
+    return _latest[1]

@@ -112,3 +112,40 @@ def make_tree(tmp_path: Path, good_files: dict[str, str]):
         return write_tree(tmp_path, {**good_files, **(overrides or {})})
 
     return build
+
+
+# ---- one trained model and one running engine for the whole session ----
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The model for the shipped content: trained once, then taken from the fingerprint cache."""
+    from bot.config import load_settings
+    from bot.content import validate
+    from bot.training import train
+
+    settings = load_settings()
+    content, _ = validate(settings.root)
+    return train(settings, content).model
+
+
+@pytest.fixture(scope="session")
+def engine_db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("db") / "policybot.db"
+
+
+@pytest.fixture(scope="session")
+def engine(trained_model, engine_db):
+    """A started Engine and its event loop; ``engine.talk(user, text)`` runs one turn."""
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.engine import Engine
+
+    loop = asyncio.new_event_loop()
+    running = Engine(load_settings(), trained_model, db_path=str(engine_db))
+    loop.run_until_complete(running.start())
+    running.talk = lambda user, text: loop.run_until_complete(running.handle(user, text))
+    running.run = loop.run_until_complete
+    yield running
+    loop.run_until_complete(running.close())
+    loop.close()

@@ -1,0 +1,121 @@
+"""Answer decisions from parse data, on the shipped content, without Rasa."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import answering
+from bot.config import PROJECT_ROOT
+from bot.content.live import LiveContent
+
+
+@pytest.fixture(scope="module")
+def live():
+    return LiveContent(PROJECT_ROOT).get()
+
+
+def parse(text: str, intent: str = "faq", ranking: list[tuple[str, float]] = (), confidence: float = 0.9, entities=()):
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": list(entities),
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": f"faq/{key}", "confidence": conf} for key, conf in ranking
+        ]}},
+    }
+
+
+def test_confident_top_answer_is_given_with_sources_and_related(live):
+    content, dialogue = live
+    reply = answering.answer(parse("集体决策出错", ranking=[("scope_collective_decision", 0.9), ("scope_exempt", 0.05)]), content, dialogue)
+    entry = content.faq_by_id()["scope_collective_decision"]
+    assert reply.kind == "faq" and reply.faq_id == entry.id and reply.confidence == 0.9
+    assert reply.text.startswith(entry.answer.strip()[:30])
+    assert "依据：《" in reply.text and reply.sources == entry.sources
+    assert 1 <= len(reply.buttons) <= 3
+    assert all(b.payload.startswith('/pick{"faq_id":') and len(b.payload.encode()) <= 64 for b in reply.buttons)
+
+
+def test_answer_text_follows_edits_without_retraining(tmp_path):
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "faq", root / "faq")
+    shutil.copytree(PROJECT_ROOT / "knowledge", root / "knowledge")
+    live = LiveContent(root)
+    content, dialogue = live.get()
+    target = root / "faq" / "apply.yml"
+    old = content.faq_by_id()["apply_materials"].answer.strip().splitlines()[0]
+    target.write_text(target.read_text(encoding="utf-8").replace(old, "【已更新】" + old), encoding="utf-8")
+    content, dialogue = live.get()
+    reply = answering.answer(parse("材料", ranking=[("apply_materials", 0.95)]), content, dialogue)
+    assert reply.text.startswith("【已更新】")
+
+
+def test_broken_edit_keeps_the_last_good_content(tmp_path):
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "faq", root / "faq")
+    shutil.copytree(PROJECT_ROOT / "knowledge", root / "knowledge")
+    live = LiveContent(root)
+    before, _ = live.get()
+    (root / "faq" / "apply.yml").write_text("entries: [\n", encoding="utf-8")
+    after, _ = live.get()
+    assert after is before
+
+
+def test_close_candidates_ask_which_was_meant(live):
+    content, dialogue = live
+    reply = answering.answer(parse("容错", ranking=[("scope_exempt", 0.4), ("scope_mitigate", 0.35), ("concept_terms", 0.2)]), content, dialogue)
+    assert reply.kind == "clarify"
+    assert [json.loads(b.payload[len("/pick"):])["faq_id"] for b in reply.buttons] == ["scope_exempt", "scope_mitigate", "concept_terms"]
+    assert reply.text == dialogue.text("clarify")
+
+
+def test_pick_button_answers_that_entry(live):
+    content, dialogue = live
+    reply = answering.answer(parse('/pick{"faq_id":"apply_materials"}', intent="pick", entities=[{"entity": "faq_id", "value": "apply_materials"}]), content, dialogue)
+    assert reply.kind == "faq" and reply.faq_id == "apply_materials" and reply.confidence == 1.0
+
+
+def test_unknown_pick_id_does_not_crash(live):
+    content, dialogue = live
+    reply = answering.answer(parse("/pick", intent="pick", entities=[{"entity": "faq_id", "value": "nope"}]), content, dialogue)
+    assert reply.declines
+
+
+def test_weak_match_searches_the_knowledge_base(live):
+    content, dialogue = live
+    reply = answering.answer(parse("湖北回访教育了多少干部", ranking=[("results_promotion", 0.1)], intent="nlu_fallback"), content, dialogue)
+    assert reply.kind in ("knowledge", "faq")
+    assert "70115" in reply.text and reply.sources
+
+
+def test_nothing_found_declines_with_topics(live):
+    content, dialogue = live
+    reply = answering.answer(parse("今天天气怎么样", ranking=[("results_promotion", 0.1)], intent="nlu_fallback"), content, dialogue)
+    assert reply.kind == "fallback" and reply.declines
+    assert reply.text == dialogue.text("decline_unknown") and reply.buttons
+
+
+def test_out_of_scope_decline(live):
+    content, dialogue = live
+    reply = answering.decline(content, dialogue, kind="out_of_scope")
+    assert reply.kind == "out_of_scope" and "容错纠错" in reply.text
+
+
+def test_intent_mapped_to_an_entry(live):
+    content, dialogue = live
+    reply = answering.answer(parse("教我申请", intent="how_to_apply"), content, dialogue)
+    assert reply.faq_id == dialogue.intent_answers["how_to_apply"]
+
+
+def test_secondary_sources_are_marked(live):
+    content, dialogue = live
+    secondary = next(s for s in content.sources.values() if s.tier == "secondary")
+    line = answering.source_line((secondary.id,), content, dialogue)
+    assert line.startswith("依据：《") and dialogue.text("secondary_note") in line
