@@ -25,3 +25,12 @@ validate: setup  ## check faq/ and knowledge/
 
 clean:  ## remove .venv and generated files (the shared dependency cache stays)
 	rm -rf $(VENV) rasa_project/data/generated rasa_project/models .pytest_cache
+
+eval: setup  ## accuracy on the labelled question set (tests/eval), report in reports/eval.json
+	@$(BIN)/policybot eval
+
+bench: setup  ## benchmark: start-up, turn latency, memory, training time (reports/bench.json)
+	@$(BIN)/python bench/bench.py
+
+train: setup  ## regenerate Rasa data from faq/ and train if its inputs changed
+	@$(BIN)/policybot train

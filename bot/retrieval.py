@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 
 import jieba
+import numpy as np
 from rank_bm25 import BM25Okapi
 
 from bot.content import Content
-from bot.text import normalize
+from bot.text import comparable, normalize
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
@@ -105,3 +106,43 @@ def index_for(content: Content) -> KnowledgeIndex:
     if _latest is None or _latest[0] is not content:
         _latest = (content, KnowledgeIndex(content))
     return _latest[1]
+
+
+class ExampleIndex:
+    """Nearest FAQ examples by character n-gram TF-IDF: a lexical second opinion.
+
+    The ResponseSelector generalises over meaning but is unsure on typos and rare wording;
+    character n-grams match those. Each FAQ entry scores the cosine similarity of its closest
+    example (question or paraphrase).
+    """
+
+    def __init__(self, content: Content):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts, owners = [], []
+        self.ids = [entry.id for entry in content.faq]
+        position = {faq_id: i for i, faq_id in enumerate(self.ids)}
+        for entry in content.faq:
+            for example in entry.examples:
+                texts.append(comparable(example))
+                owners.append(position[entry.id])
+        self._vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        self._matrix = self._vectorizer.fit_transform(texts)
+        self._owners = np.array(owners)
+
+    def scores(self, query: str) -> dict[str, float]:
+        """FAQ id -> similarity (0..1) of its closest example to ``query``."""
+        similarities = (self._matrix @ self._vectorizer.transform([comparable(query)]).T).toarray().ravel()
+        best = np.zeros(len(self.ids))
+        np.maximum.at(best, self._owners, similarities)
+        return {faq_id: float(score) for faq_id, score in zip(self.ids, best)}
+
+
+_latest_examples: tuple[Content, ExampleIndex] | None = None
+
+
+def example_index_for(content: Content) -> ExampleIndex:
+    global _latest_examples
+    if _latest_examples is None or _latest_examples[0] is not content:
+        _latest_examples = (content, ExampleIndex(content))
+    return _latest_examples[1]

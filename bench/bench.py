@@ -1,0 +1,103 @@
+"""Benchmark (not a test): start-up, turn latency, memory and training time.
+
+Usage:
+    .venv/bin/python bench/bench.py [--turns 600] [--skip-cold-train] [--out reports/bench.json]
+
+Cold training runs in an empty temporary model cache, so it measures a first-time train;
+cached training is the fingerprint check on an unchanged project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.content import validate
+from bot.engine import Engine
+from bot.evaluation import load_questions
+from bot.training import train
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+async def measure_engine(settings, model: Path, questions: list[str], turns: int) -> dict:
+    started = time.perf_counter()
+    engine = Engine(settings, model, db_path=str(Path(tempfile.mkdtemp()) / "bench.db"))
+    await engine.start()
+    try:
+        await engine.handle("bench-first", questions[0])
+        first_answer = time.perf_counter() - started
+        latencies = []
+        users = [f"bench-{uuid.uuid4().hex[:6]}" for _ in range(20)]
+        for turn in range(turns):
+            text = questions[turn % len(questions)]
+            begin = time.perf_counter()
+            await engine.handle(users[turn % len(users)], text)
+            latencies.append((time.perf_counter() - begin) * 1000)
+    finally:
+        await engine.close()
+    return {
+        "start_to_first_answer_s": round(first_answer, 2),
+        "engine_start_s": round(engine.times.total, 2),
+        "action_server_ready_s": round(engine.times.actions_ready, 2),
+        "turns": turns,
+        "turn_ms_p50": round(percentile(latencies, 0.50), 1),
+        "turn_ms_p95": round(percentile(latencies, 0.95), 1),
+        "turn_ms_p99": round(percentile(latencies, 0.99), 1),
+        "turn_ms_mean": round(statistics.fmean(latencies), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=600)
+    parser.add_argument("--skip-cold-train", action="store_true")
+    parser.add_argument("--out", default="reports/bench.json")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    content, _ = validate(settings.root)
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+    begin = time.perf_counter()
+    model = train(settings, content).model
+    results["train_cached_s"] = round(time.perf_counter() - begin, 2)
+
+    if not args.skip_cold_train:
+        with tempfile.TemporaryDirectory() as cache:
+            os.environ["POLICYBOT_CACHE"] = cache
+            begin = time.perf_counter()
+            train(load_settings(), content)
+            results["train_cold_s"] = round(time.perf_counter() - begin, 1)
+            del os.environ["POLICYBOT_CACHE"]
+
+    questions = [q.text for q in load_questions(settings.root / "tests" / "eval")]
+    results.update(asyncio.run(measure_engine(settings, model, questions, args.turns)))
+    results["peak_rss_mb_bot"] = round(rss_mb(resource.RUSAGE_SELF))
+    results["peak_rss_mb_action_server"] = round(rss_mb(resource.RUSAGE_CHILDREN))
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
