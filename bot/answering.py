@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.content import Content, FaqEntry
 from bot.dialogue import Dialogue
-from bot.retrieval import Hit, index_for
+from bot.retrieval import Hit, example_index_for, index_for
 
 PICK_INTENT = "pick"
 
@@ -58,16 +58,22 @@ class Candidate:
     confidence: float
 
 
-def candidates(parse: dict[str, Any], content: Content) -> list[Candidate]:
-    """The ResponseSelector's ranking of FAQ entries, best first, known ids only."""
+def candidates(parse: dict[str, Any], content: Content, lexical_weight: float = 0.0) -> list[Candidate]:
+    """FAQ entries ranked best first: the ResponseSelector's confidence blended with the
+    lexical similarity of the closest example (``lexical_weight`` of it)."""
     selector = (parse.get("response_selector") or {}).get("faq") or {}
     known = content.faq_by_id()
-    out = []
+    scores = {}
     for item in selector.get("ranking") or []:
         key = str(item.get("intent_response_key", "")).split("/", 1)[-1]
         if key in known:
-            out.append(Candidate(key, float(item.get("confidence", 0.0))))
-    return out
+            scores[key] = float(item.get("confidence", 0.0))
+    if lexical_weight > 0 and parse.get("text"):
+        lexical = example_index_for(content).scores(parse["text"])
+        scores = {key: (1 - lexical_weight) * scores.get(key, 0.0) + lexical_weight * lexical.get(key, 0.0)
+                  for key in set(scores) | set(lexical)}
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    return [Candidate(key, score) for key, score in ranked]
 
 
 def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
@@ -81,20 +87,29 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     if intent in dialogue.intent_answers and dialogue.intent_answers[intent] in faq:
         confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
         return faq_reply(faq[dialogue.intent_answers[intent]], content, dialogue, confidence)
-    ranked = candidates(parse, content)
     limits = dialogue.thresholds
-    if ranked and _faq_is_plausible(parse):
-        top = ranked[0]
-        runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
-        if top.confidence >= limits.answer and top.confidence - runner_up >= limits.margin:
-            return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
-        close = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor
-                 and top.confidence - c.confidence < limits.margin * 2]
-        if len(close) >= 2:
-            return clarify_reply([faq[c.faq_id] for c in close], dialogue, top.confidence)
-        if top.confidence >= limits.answer:
-            return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
-    return knowledge_or_decline(parse.get("text") or "", content, dialogue)
+    if not _faq_is_plausible(parse):
+        return knowledge_or_decline(parse.get("text") or "", content, dialogue)
+    ranked = candidates(parse, content, limits.lexical_weight)
+    if not ranked:
+        return knowledge_or_decline(parse.get("text") or "", content, dialogue)
+    top = ranked[0]
+    runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
+    if top.confidence >= limits.answer and top.confidence - runner_up >= limits.margin:
+        return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
+    close = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor
+             and top.confidence - c.confidence < limits.margin]
+    if top.confidence >= limits.answer and len(close) < 2:
+        return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
+    if len(close) >= 2:
+        return clarify_reply([faq[c.faq_id] for c in close], dialogue, top.confidence)
+    found = knowledge_reply_if_strong(parse.get("text") or "", content, dialogue)
+    if found is not None:
+        return found
+    if top.confidence >= limits.clarify_floor:
+        options = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2]
+        return clarify_reply([faq[c.faq_id] for c in options], dialogue, top.confidence)
+    return decline(content, dialogue, kind="fallback")
 
 
 def _faq_is_plausible(parse: dict[str, Any]) -> bool:
@@ -149,11 +164,13 @@ def source_line(source_ids: tuple[str, ...], content: Content, dialogue: Dialogu
 
 def knowledge_or_decline(text: str, content: Content, dialogue: Dialogue) -> Reply:
     """Answer from the best matching passage if it is strong enough, else decline."""
+    return knowledge_reply_if_strong(text, content, dialogue) or decline(content, dialogue, kind="fallback")
+
+
+def knowledge_reply_if_strong(text: str, content: Content, dialogue: Dialogue) -> Reply | None:
     hits = index_for(content).search(text, limit=3)
     strong = [h for h in hits if h.coverage >= dialogue.thresholds.knowledge_min_coverage]
-    if strong:
-        return knowledge_reply(strong[0], content, dialogue)
-    return decline(content, dialogue, kind="fallback")
+    return knowledge_reply(strong[0], content, dialogue) if strong else None
 
 
 def knowledge_reply(hit: Hit, content: Content, dialogue: Dialogue) -> Reply:

@@ -17,6 +17,7 @@ class Thresholds:
     clarify_floor: float = 0.2
     clarify_max: int = 3
     knowledge_min_coverage: float = 0.6
+    lexical_weight: float = 0.6
 
 
 @dataclass(frozen=True)

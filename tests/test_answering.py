@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -9,11 +10,17 @@ import pytest
 from bot import answering
 from bot.config import PROJECT_ROOT
 from bot.content.live import LiveContent
+from bot.dialogue import Thresholds
+
+
+FIXED = Thresholds(answer=0.5, margin=0.15, clarify_floor=0.2, clarify_max=3, knowledge_min_coverage=0.6, lexical_weight=0.0)
 
 
 @pytest.fixture(scope="module")
 def live():
-    return LiveContent(PROJECT_ROOT).get()
+    """The shipped content with fixed thresholds, so these tests check the decision logic."""
+    content, dialogue = LiveContent(PROJECT_ROOT).get()
+    return content, dataclasses.replace(dialogue, thresholds=FIXED)
 
 
 def parse(text: str, intent: str = "faq", ranking: list[tuple[str, float]] = (), confidence: float = 0.9, entities=()):
@@ -50,7 +57,7 @@ def test_answer_text_follows_edits_without_retraining(tmp_path):
     target = root / "faq" / "apply.yml"
     old = content.faq_by_id()["apply_materials"].answer.strip().splitlines()[0]
     target.write_text(target.read_text(encoding="utf-8").replace(old, "【已更新】" + old), encoding="utf-8")
-    content, dialogue = live.get()
+    content, _ = live.get()
     reply = answering.answer(parse("材料", ranking=[("apply_materials", 0.95)]), content, dialogue)
     assert reply.text.startswith("【已更新】")
 
@@ -70,7 +77,7 @@ def test_broken_edit_keeps_the_last_good_content(tmp_path):
 
 def test_close_candidates_ask_which_was_meant(live):
     content, dialogue = live
-    reply = answering.answer(parse("容错", ranking=[("scope_exempt", 0.4), ("scope_mitigate", 0.35), ("concept_terms", 0.2)]), content, dialogue)
+    reply = answering.answer(parse("容错", ranking=[("scope_exempt", 0.4), ("scope_mitigate", 0.35), ("concept_terms", 0.3)]), content, dialogue)
     assert reply.kind == "clarify"
     assert [json.loads(b.payload[len("/pick"):])["faq_id"] for b in reply.buttons] == ["scope_exempt", "scope_mitigate", "concept_terms"]
     assert reply.text == dialogue.text("clarify")
@@ -86,6 +93,21 @@ def test_unknown_pick_id_does_not_crash(live):
     content, dialogue = live
     reply = answering.answer(parse("/pick", intent="pick", entities=[{"entity": "faq_id", "value": "nope"}]), content, dialogue)
     assert reply.declines
+
+
+def test_middling_match_with_no_knowledge_hit_asks_with_the_top_candidates(live):
+    content, dialogue = live
+    reply = answering.answer(parse("那个事", ranking=[("scope_exempt", 0.3), ("apply_materials", 0.1)]), content, dialogue)
+    assert reply.kind == "clarify" and reply.extra["options"] == ["scope_exempt", "apply_materials"]
+
+
+def test_lexical_similarity_rescues_a_typo(live):
+    content, dialogue = live
+    blended = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, lexical_weight=0.6, answer=0.3))
+    entry = content.faq_by_id()["apply_materials"]
+    typo = entry.paraphrases[0].replace("材料", "材聊")
+    reply = answering.answer(parse(typo, ranking=[("apply_materials", 0.2), ("apply_evidence", 0.18)]), content, blended)
+    assert reply.kind == "faq" and reply.faq_id == "apply_materials"
 
 
 def test_weak_match_searches_the_knowledge_base(live):
