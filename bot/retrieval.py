@@ -50,8 +50,10 @@ class Hit:
 
 
 def tokenize(text: str) -> list[str]:
-    """Content words of ``text`` for search (simplified, lower-case, stopwords removed)."""
-    return [t for t in jieba.lcut_for_search(normalize(text)) if _WORD.search(t) and t not in STOPWORDS]
+    """Content words of ``text`` for search (simplified, lower-case; stopwords and single
+    characters removed: a lone 事 or 错 matches everything and proves nothing)."""
+    return [t for t in jieba.lcut_for_search(normalize(text))
+            if len(t) > 1 and _WORD.search(t) and t not in STOPWORDS]
 
 
 def passages(content: Content) -> list[Passage]:
