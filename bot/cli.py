@@ -169,6 +169,78 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
     _run_engine(settings, body)
 
 
+@cli.command()
+@click.option("--answers", "answers_file", type=click.Path(exists=True, dir_okay=False),
+              help="A YAML file mapping question ids to option ids.")
+@click.option("--case", "case_id", help="Replay a published case's answers ('all' for every case).")
+@click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON.")
+@click.option("--details", is_flag=True, help="Also print the 六看 table and similar cases.")
+@pass_settings
+def screen(settings: Settings, answers_file: str | None, case_id: str | None, as_json: bool, details: bool) -> None:
+    """Assess a saved answer set (or a published case) without chatting.
+
+    Trainers use it to test changes to knowledge/screening.yml.
+
+    Example:
+
+    \b
+        policybot screen --answers my_answers.yml
+        policybot screen --case all
+    """
+    import json
+
+    import yaml
+
+    from bot.content.live import LiveContent
+    from bot.screening import assess, load_questionnaire
+    from bot.screening_render import as_dict, render_details, render_result
+
+    content, dialogue = LiveContent(settings.root).get()
+    questionnaire, problems = load_questionnaire(settings.root, content)
+    if questionnaire is None:
+        raise click.ClickException(f"{[p for p in problems if p.is_error][0]} (run `policybot validate`)")
+    if bool(answers_file) == bool(case_id):
+        raise click.UsageError("give exactly one of --answers FILE or --case ID")
+    if case_id:
+        cases = [c for c in content.cases if c.answers and (case_id == "all" or c.id == case_id)]
+        if not cases:
+            raise click.ClickException(f"no case '{case_id}' with answers in knowledge/cases/")
+        for case in cases:
+            result = assess(questionnaire, case.answers, [c for c in content.cases if c.id != case.id])
+            mark = "ok" if result.outcome == case.outcome else "DIFFERS"
+            click.echo(f"{case.id}: {result.outcome} (published: {case.outcome}) {mark}")
+        return
+    try:
+        answers = yaml.safe_load(open(answers_file, encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{answers_file}: not a readable YAML file: {exc}") from exc
+    if not isinstance(answers, dict):
+        raise click.ClickException(f"{answers_file}: expected a mapping of question id to option id")
+    answers = {str(k): _option_text(v) for k, v in answers.items()}
+    unknown = [k for k in answers if questionnaire.question(k) is None]
+    if unknown:
+        raise click.ClickException(f"{answers_file}: unknown question id(s): {', '.join(unknown)}")
+    bad = [f"{k}: {v}" for k, v in answers.items() if questionnaire.question(k).option(v) is None]
+    if bad:
+        raise click.ClickException(f"{answers_file}: unknown option(s): {'; '.join(bad)}")
+    result = assess(questionnaire, answers, content.cases)
+    if as_json:
+        click.echo(json.dumps(as_dict(result, questionnaire), ensure_ascii=False, indent=2))
+        return
+    click.echo(render_result(result, content, dialogue))
+    if details:
+        click.echo("\n" + render_details(result, questionnaire))
+
+
+def _option_text(value: object) -> str:
+    """YAML reads unquoted yes/no as booleans; map them back to the option ids they were."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
 @cli.command(name="eval")
 @click.option("--questions", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of labelled question files (default: tests/eval).")

@@ -34,6 +34,9 @@ class Dialogue:
 REQUIRED_TEXTS = (
     "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify",
     "knowledge_intro", "decline_out_of_scope", "decline_unknown", "help",
+    "screening_progress", "screening_why_button", "screening_cancel_button", "screening_restart_button",
+    "screening_confirm_button", "screening_edit_button", "screening_details_button", "screening_not_understood",
+    "screening_cancelled", "screening_restarted", "screening_resume", "screening_no_result",
 )
 
 

@@ -77,6 +77,18 @@ texts:
   decline_out_of_scope: "不在范围内。"
   decline_unknown: "答不上来。"
   help: "我可以回答问题。"
+  screening_progress: "第{n}题"
+  screening_why_button: "为什么"
+  screening_cancel_button: "取消"
+  screening_restart_button: "重来"
+  screening_confirm_button: "确认"
+  screening_edit_button: "改{n}"
+  screening_details_button: "详细"
+  screening_not_understood: "没看懂"
+  screening_cancelled: "已取消"
+  screening_restarted: "重新开始"
+  screening_resume: "回到自查："
+  screening_no_result: "没有结果"
 """
 
 

@@ -18,13 +18,32 @@ def user() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
+# Warnings that are there by design, each for a reason:
+EXPECTED_WARNINGS = (
+    # button-only intents: sent as /intent{...} payloads, never typed, so no NLU examples
+    "The intent 'pick' is listed in the domain file, but is not found in the NLU training data.",
+    "The intent 'choose' is listed in the domain file, but is not found in the NLU training data.",
+    "The intent 'screening_details' is listed in the domain file, but is not found in the NLU training data.",
+    # choose is consumed by the screening form's validation action, not by a rule
+    "The intent 'choose' is not used in any story or rule.",
+    # FAQ answers are read from faq/ at run time by action_answer, not uttered from responses;
+    # the generated placeholder responses (data/generated/faq.yml) make Rasa see faq twice
+    "The utterance 'utter_faq' is not used in any story or rule.",
+    "The following duplicated intents have been found across multiple domain files: faq",
+)
+
+
 def test_rasa_data_validates(trained_model):
     # trained_model first: it generates rasa_project/data/generated/ from faq/.
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
+        [sys.executable, "-m", "rasa", "data", "validate"],
         cwd=PROJECT_ROOT / "rasa_project", capture_output=True, text=True, timeout=300,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    warnings = [line.split("UserWarning: ", 1)[1].strip() for line in output.splitlines() if "UserWarning: " in line]
+    rasa_warnings = [w for w in warnings if "deprecated" not in w.lower() and "auto-fill" not in w]
+    assert sorted(set(rasa_warnings)) == sorted(EXPECTED_WARNINGS), output[-3000:]
 
 
 def test_greet_question_related_button_out_of_scope(engine, engine_db):

@@ -26,6 +26,7 @@ class LiveContent:
         self._stamp: tuple = ()
         self._content: Content | None = None
         self._dialogue: Dialogue | None = None
+        self._questionnaire = None
 
     def _files(self) -> list[Path]:
         return sorted([*self.root.joinpath("faq").rglob("*.y*ml"), *self.root.joinpath("knowledge").rglob("*.y*ml")])
@@ -40,6 +41,11 @@ class LiveContent:
             if stamp != self._stamp or self._content is None:
                 self._reload(stamp)
             return self._content, self._dialogue  # type: ignore[return-value]
+
+    def questionnaire(self):
+        """The screening questionnaire of the current content (None if screening.yml is broken)."""
+        self.get()
+        return self._questionnaire
 
     def _reload(self, stamp: tuple) -> None:
         content, problems = validate(self.root)
@@ -57,5 +63,11 @@ class LiveContent:
             raise ContentError(f"content cannot be loaded: {errors[0]}")
         for problem in errors:
             logger.warning("content problem: %s", problem)
-        self._content, self._dialogue, self._stamp = content, dialogue, stamp
+        from bot.screening import load_questionnaire
+
+        questionnaire, _ = load_questionnaire(self.root, content)
+        if questionnaire is None and self._questionnaire is not None:
+            logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
+            questionnaire = self._questionnaire
+        self._content, self._dialogue, self._questionnaire, self._stamp = content, dialogue, questionnaire, stamp
         logger.info("content loaded: %d FAQ entries", len(content.faq))

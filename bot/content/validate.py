@@ -28,6 +28,7 @@ def validate(root: Path, seeds_dir: Path | None = None) -> tuple[Content, list[P
     problems += check_faq_shape(content)
     problems += check_paraphrases(content)
     problems += check_dialogue(root, content)
+    problems += check_screening(root, content)
     if seeds_dir is not None and seeds_dir.is_dir():
         problems += check_source_files(content, seeds_dir, root)
     return content, sorted(set(problems))
@@ -150,6 +151,16 @@ def check_dialogue(root: Path, content: Content) -> list[Problem]:
     known = content.faq_by_id()
     named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons]
     return [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
+
+
+def check_screening(root: Path, content: Content) -> list[Problem]:
+    """knowledge/screening.yml, when present: its schema, ids, reachability and case answers."""
+    from bot.screening import load_questionnaire
+
+    if not (root / "knowledge" / "screening.yml").exists():
+        return []
+    _, problems = load_questionnaire(root, content)
+    return problems
 
 
 def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Problem]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answering
@@ -60,4 +61,108 @@ class ActionHelp(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         content, dialogue = runtime().content.get()
         send(dispatcher, answering.help_reply(content, dialogue))
+        return []
+
+
+# ---- self-screening (the questionnaire lives in knowledge/screening.yml) ----
+
+SCREENING_SLOTS = ("screening_input", "screening_answers", "screening_status", "screening_misses")
+
+
+def _screening():
+    from bot import screening_dialogue
+
+    rt = runtime()
+    content, dialogue = rt.content.get()
+    return rt, content, dialogue, rt.content.questionnaire(), screening_dialogue
+
+
+class ActionStartScreening(Action):
+    def name(self) -> str:
+        return "action_start_screening"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        _, _, dialogue, questionnaire, _ = _screening()
+        if questionnaire is not None:
+            dispatcher.utter_message(text=questionnaire.intro, json_message={"policybot": {"kind": "screening"}})
+        return [SlotSet("screening_answers", {}), SlotSet("screening_status", None), SlotSet("screening_misses", 0),
+                SlotSet("screening_input", None)]
+
+
+class ValidateScreeningForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_screening_form"
+
+    def validate_screening_input(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: dict[str, Any]) -> dict[str, Any]:
+        rt, content, dialogue, questionnaire, flow = _screening()
+        if questionnaire is None:
+            dispatcher.utter_message(text="自查问卷暂时不可用，请稍后再试。")
+            return {"screening_input": "cancelled", "screening_status": "cancelled"}
+        parse = tracker.latest_message or {}
+        answers = tracker.get_slot("screening_answers") or {}
+        turn = flow.take_input(questionnaire, dialogue, answers, parse, int(tracker.get_slot("screening_misses") or 0))
+        if turn.unmatched and (parse.get("intent") or {}).get("name") not in ("choose", "affirm", "deny", "greet"):
+            # A question asked in the middle of the form: answer it, then the form asks again.
+            reply = answering.answer(parse, content, dialogue)
+            if not reply.declines and reply.kind != "clarify":
+                send(dispatcher, reply)
+                dispatcher.utter_message(text=dialogue.text("screening_resume"))
+                return {"screening_input": None, "screening_answers": turn.answers, "screening_misses": turn.misses - 1}
+        for reply in turn.replies:
+            send(dispatcher, reply)
+        if turn.status:
+            return {"screening_input": turn.status, "screening_answers": turn.answers,
+                    "screening_status": turn.status, "screening_misses": 0}
+        return {"screening_input": None, "screening_answers": turn.answers, "screening_misses": turn.misses}
+
+
+class ActionAskScreeningInput(Action):
+    def name(self) -> str:
+        return "action_ask_screening_input"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        _, _, dialogue, questionnaire, flow = _screening()
+        if questionnaire is not None:
+            send(dispatcher, flow.prompt(questionnaire, dialogue, tracker.get_slot("screening_answers") or {}))
+        return []
+
+
+class ActionScreeningResult(Action):
+    def name(self) -> str:
+        return "action_screening_result"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        from bot.screening import assess
+        from bot.screening_render import render_result
+
+        _, content, dialogue, questionnaire, flow = _screening()
+        events = [SlotSet("screening_input", None), SlotSet("screening_status", None), SlotSet("screening_misses", 0)]
+        if tracker.get_slot("screening_status") != "done" or questionnaire is None:
+            return events + [SlotSet("screening_answers", None)]
+        result = assess(questionnaire, tracker.get_slot("screening_answers") or {}, content.cases)
+        faq = content.faq_by_id()
+        buttons = [answering.Button(dialogue.text("screening_details_button"), "/screening_details")]
+        buttons += [answering.Button(faq[i].question, answering.pick_payload(i)) for i in result.next_steps if i in faq]
+        reply = answering.Reply(render_result(result, content, dialogue), kind="screening", buttons=tuple(buttons),
+                                extra={"outcome": result.outcome})
+        send(dispatcher, reply)
+        return events
+
+
+class ActionScreeningDetails(Action):
+    def name(self) -> str:
+        return "action_screening_details"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        from bot.screening import assess
+        from bot.screening_render import render_details
+
+        _, content, dialogue, questionnaire, _ = _screening()
+        answers = tracker.get_slot("screening_answers") or {}
+        if not answers or questionnaire is None:
+            send(dispatcher, answering.Reply(dialogue.text("screening_no_result"), kind="smalltalk"))
+            return []
+        result = assess(questionnaire, answers, content.cases)
+        send(dispatcher, answering.Reply(render_details(result, questionnaire), kind="screening", extra={"outcome": result.outcome}))
         return []

@@ -1,0 +1,447 @@
+"""Self-screening (自查): the questionnaire in knowledge/screening.yml and its assessment.
+
+Pure Python, no Rasa. ``next_question(answers)`` says what to ask next; ``assess(answers)``
+turns a set of structured answers (question id -> option id) into an explained, preliminary
+outcome: the deciding findings with their clauses and sources, a 六看 table, what would change
+the result, the most similar published cases and the next steps. Deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from bot.content.models import OUTCOMES, Case, Content
+from bot.content.problems import WARNING, Problem
+from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_located
+
+EFFECTS = ("exclude", "mitigate", "positive", "uncertain")
+LOOKS = {
+    "nature": "一看问题性质", "basis": "二看工作依据", "motive": "三看主观动机",
+    "process": "四看决策过程", "consequence": "五看后果影响", "attitude": "六看纠错态度",
+    "context": "工作背景", "jurisdiction": "所在地区",
+}
+SIX_LOOKS = ("nature", "basis", "motive", "process", "consequence", "attitude")
+QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+OPTION_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,11}$")
+PATH = "knowledge/screening.yml"
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    help: str
+    look: str
+    options: tuple[Option, ...]
+    ask_if: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    line: int = 0
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: dict[str, tuple[str, ...]]
+    effect: str
+    finding: str
+    clause: str
+    sources: tuple[str, ...]
+    line: int = 0
+
+    def fires(self, answers: dict[str, str]) -> bool:
+        return all(answers.get(q) in options for q, options in self.when.items())
+
+
+@dataclass(frozen=True)
+class DecideLine:
+    outcome: str
+    any: str = ""
+    at_least: dict[str, int] = field(default_factory=dict)
+
+    def matches(self, effects: list[str]) -> bool:
+        if self.any and self.any not in effects:
+            return False
+        return all(effects.count(effect) >= n for effect, n in self.at_least.items())
+
+
+@dataclass(frozen=True)
+class OutcomeText:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    title: str
+    intro: str
+    disclaimer: str
+    outcomes: dict[str, OutcomeText]
+    next_steps: tuple[str, ...]
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    decide: tuple[DecideLine, ...]
+    typed_answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    control_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+DEFAULT_CONTROL_WORDS = {
+    "cancel": ("取消", "取消自查", "不查了", "不测了", "退出", "退出自查", "停止", "cancel"),
+    "restart": ("重新开始", "重来", "从头开始", "重新自查", "restart"),
+    "why": ("为什么问这个", "为什么", "为啥", "为什么要问", "why"),
+}
+
+
+# ---- the engine ----
+
+def applicable(questionnaire: Questionnaire, answers: dict[str, str]) -> list[Question]:
+    """The questions that apply given the answers so far (skip conditions evaluated in order)."""
+    out = []
+    for question in questionnaire.questions:
+        if all(answers.get(q) in options for q, options in question.ask_if.items()):
+            out.append(question)
+    return out
+
+
+def clean_answers(questionnaire: Questionnaire, answers: dict[str, str]) -> dict[str, str]:
+    """Only valid answers to questions that apply (after an edit, dependent answers drop out)."""
+    valid = {q: a for q, a in answers.items() if (question := questionnaire.question(q)) and question.option(a)}
+    while True:
+        keep = {q.id for q in applicable(questionnaire, valid)}
+        pruned = {q: a for q, a in valid.items() if q in keep}
+        if pruned == valid:
+            return valid
+        valid = pruned
+
+
+def next_question(questionnaire: Questionnaire, answers: dict[str, str]) -> Question | None:
+    """The next question to ask, or None when the questionnaire is complete."""
+    answers = clean_answers(questionnaire, answers)
+    return next((q for q in applicable(questionnaire, answers) if q.id not in answers), None)
+
+
+def outcome_of(questionnaire: Questionnaire, answers: dict[str, str]) -> tuple[str, list[Rule]]:
+    fired = [rule for rule in questionnaire.rules if rule.fires(answers)]
+    effects = [rule.effect for rule in fired]
+    for line in questionnaire.decide:
+        if line.matches(effects):
+            return line.outcome, fired
+    return "needs_review", fired
+
+
+@dataclass(frozen=True)
+class LookRow:
+    look: str
+    name: str
+    answers: tuple[tuple[str, str], ...]  # (question text, chosen label)
+    effect: str  # the strongest effect of the findings on this look, or ""
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: Case
+    score: float
+    shared: tuple[str, ...]  # labels of the answers the user shares with the case
+
+
+@dataclass(frozen=True)
+class Assessment:
+    outcome: str
+    title: str
+    explanation: str
+    findings: tuple[Rule, ...]
+    decisive: tuple[Rule, ...]
+    looks: tuple[LookRow, ...]
+    changes: tuple[str, ...]
+    cases: tuple[SimilarCase, ...]
+    next_steps: tuple[str, ...]
+    disclaimer: str
+    answers: dict[str, str]
+
+
+DECISIVE_EFFECT = {"not_tolerable": "exclude", "possibly_mitigated": "mitigate",
+                   "likely_tolerable": "positive", "needs_review": "uncertain"}
+EFFECT_ORDER = {"exclude": 0, "mitigate": 1, "uncertain": 2, "positive": 3}
+
+
+def assess(questionnaire: Questionnaire, answers: dict[str, str], cases: Iterable[Case] = ()) -> Assessment:
+    """The explained preliminary outcome of a (complete or partial) answer set."""
+    answers = clean_answers(questionnaire, answers)
+    outcome, fired = outcome_of(questionnaire, answers)
+    wanted = DECISIVE_EFFECT[outcome]
+    decisive = tuple(rule for rule in fired if rule.effect == wanted) or tuple(fired[:3])
+    text = questionnaire.outcomes[outcome]
+    return Assessment(
+        outcome=outcome,
+        title=text.title,
+        explanation=text.text,
+        findings=tuple(fired),
+        decisive=decisive,
+        looks=tuple(_look_rows(questionnaire, answers, fired)),
+        changes=tuple(what_would_change(questionnaire, answers, outcome)),
+        cases=tuple(similar_cases(questionnaire, answers, cases)),
+        next_steps=questionnaire.next_steps,
+        disclaimer=questionnaire.disclaimer,
+        answers=answers,
+    )
+
+
+def _look_rows(questionnaire: Questionnaire, answers: dict[str, str], fired: list[Rule]) -> Iterable[LookRow]:
+    for look in SIX_LOOKS:
+        asked = [q for q in questionnaire.questions if q.look == look and q.id in answers]
+        rows = tuple((q.text, q.option(answers[q.id]).label) for q in asked)  # type: ignore[union-attr]
+        effects = sorted({r.effect for r in fired if any(questionnaire.question(q) in asked for q in r.when)},
+                         key=EFFECT_ORDER.get)
+        yield LookRow(look, LOOKS[look], rows, effects[0] if effects else "")
+
+
+def what_would_change(questionnaire: Questionnaire, answers: dict[str, str], outcome: str, limit: int = 3) -> list[str]:
+    """Single answer changes that would change the outcome, as sentences."""
+    changes = []
+    for question in applicable(questionnaire, answers):
+        if question.id not in answers:
+            continue
+        for option in question.options:
+            if option.id == answers[question.id]:
+                continue
+            changed = clean_answers(questionnaire, {**answers, question.id: option.id})
+            new_outcome, _ = outcome_of(questionnaire, changed)
+            if new_outcome != outcome:
+                title = questionnaire.outcomes[new_outcome].title
+                changes.append(f"如果“{question.text}”的回答是“{option.label}”，初步结果会变为：{title}")
+                break
+        if len(changes) >= limit:
+            break
+    return changes
+
+
+def similar_cases(questionnaire: Questionnaire, answers: dict[str, str], cases: Iterable[Case], limit: int = 3) -> list[SimilarCase]:
+    """Published cases whose recorded answers agree most with the user's."""
+    scored = []
+    for case in cases:
+        if not case.answers:
+            continue
+        common = [q for q in case.answers if q in answers]
+        same = [q for q in common if case.answers[q] == answers[q]]
+        if not same:
+            continue
+        score = len(same) / len(set(case.answers) | set(answers))
+        labels = tuple(questionnaire.question(q).option(answers[q]).label for q in same[:3])  # type: ignore[union-attr]
+        scored.append(SimilarCase(case, round(score, 3), labels))
+    scored.sort(key=lambda s: (-s.score, s.case.id))
+    return scored[:limit]
+
+
+# ---- loading and checking ----
+
+def load_questionnaire(root: Path, content: Content | None = None) -> tuple[Questionnaire | None, list[Problem]]:
+    """Read knowledge/screening.yml; every problem names the line; None if unusable."""
+    path = root / PATH
+    problems: list[Problem] = []
+    if not path.exists():
+        return None, [Problem(PATH, 0, "file is missing: the self-screening questionnaire")]
+    try:
+        data = load_located(path)
+    except YamlProblem as exc:
+        return None, [Problem(PATH, exc.line, str(exc))]
+    if not isinstance(data, LocatedDict):
+        return None, [Problem(PATH, 1, "the file must be a mapping with 'questions:', 'rules:' and 'decide:'")]
+
+    def problem(line: int, message: str, entry: str = "", level: str = "error") -> None:
+        problems.append(Problem(PATH, line, message, entry, level))
+
+    def text(mapping: Any, key: str, where: int, entry: str = "") -> str:
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            problem(where, f"missing text '{key}'", entry)
+            return ""
+        return value.strip()
+
+    outcomes = {}
+    raw_outcomes = data.get("outcomes") if isinstance(data.get("outcomes"), dict) else {}
+    for name in OUTCOMES:
+        raw = raw_outcomes.get(name)
+        if not isinstance(raw, dict):
+            problem(data.line_of("outcomes"), f"outcomes: missing '{name}'")
+            raw = {}
+        outcomes[name] = OutcomeText(title=str(raw.get("title", name)).strip(), text=str(raw.get("text", "")).strip())
+
+    questions = []
+    raw_questions = data.get("questions")
+    if not isinstance(raw_questions, LocatedList) or not raw_questions:
+        problem(data.line_of("questions"), "'questions:' must be a non-empty list")
+        raw_questions = []
+    for index, raw in enumerate(raw_questions):
+        line = raw_questions.line_of(index)
+        if not isinstance(raw, LocatedDict):
+            problem(line, "a question must be a mapping")
+            continue
+        qid = str(raw.get("id", ""))
+        if not QUESTION_ID.match(qid):
+            problem(line, f"question id '{qid}' must be ASCII a-z0-9_, 1-20 characters", qid)
+        look = str(raw.get("look", ""))
+        if look not in LOOKS:
+            problem(raw.line_of("look"), f"look '{look}' must be one of {', '.join(LOOKS)}", qid)
+        options = []
+        for option in raw.get("options") or []:
+            oid = str(option.get("id", "")) if isinstance(option, dict) else ""
+            if isinstance(option, dict) and isinstance(option.get("id"), bool):
+                problem(raw.line_of("options"), "an option id reads as yes/no: quote it (\"yes\", \"no\")", qid)
+            if not OPTION_ID.match(oid) or not isinstance(option, dict) or not str(option.get("label", "")).strip():
+                problem(raw.line_of("options"), f"option '{oid}' needs an ASCII id (≤ 12 characters) and a label", qid)
+                continue
+            aliases = tuple(str(a) for a in option.get("aliases") or ())
+            options.append(Option(oid, str(option["label"]).strip(), aliases))
+        if len(options) < 2:
+            problem(raw.line_of("options"), "a question needs at least 2 options", qid)
+        ask_if = {str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in (raw.get("ask_if") or {}).items()}
+        questions.append(Question(qid, text(raw, "text", line, qid), text(raw, "help", line, qid), look,
+                                  tuple(options), ask_if, line))
+
+    rules = []
+    raw_rules = data.get("rules") if isinstance(data.get("rules"), LocatedList) else []
+    for index, raw in enumerate(raw_rules):
+        line = raw_rules.line_of(index)
+        if not isinstance(raw, LocatedDict):
+            problem(line, "a rule must be a mapping")
+            continue
+        rid = str(raw.get("id", ""))
+        effect = str(raw.get("effect", ""))
+        if effect not in EFFECTS:
+            problem(raw.line_of("effect"), f"effect '{effect}' must be one of {', '.join(EFFECTS)}", rid)
+        when = {str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in (raw.get("when") or {}).items()}
+        if not when:
+            problem(line, "a rule needs 'when:' conditions", rid)
+        sources = tuple(str(s) for s in raw.get("sources") or ())
+        if not sources:
+            problem(line, "a rule must cite 'sources'", rid)
+        rules.append(Rule(rid, when, effect, text(raw, "finding", line, rid), text(raw, "clause", line, rid), sources, line))
+
+    decide = []
+    raw_decide = data.get("decide") if isinstance(data.get("decide"), LocatedList) else []
+    for index, raw in enumerate(raw_decide):
+        line = raw_decide.line_of(index)
+        raw = raw if isinstance(raw, dict) else {}
+        outcome = str(raw.get("outcome", ""))
+        if outcome not in OUTCOMES:
+            problem(line, f"decide: outcome '{outcome}' must be one of {', '.join(OUTCOMES)}")
+            continue
+        decide.append(DecideLine(outcome, str(raw.get("any") or ""), {str(k): int(v) for k, v in (raw.get("at_least") or {}).items()}))
+    if not decide or decide[-1].any or decide[-1].at_least:
+        problem(data.line_of("decide"), "'decide:' must end with a line without conditions (the default outcome)")
+
+    questionnaire = Questionnaire(
+        title=str(data.get("title", "")).strip(), intro=text(data, "intro", 1), disclaimer=text(data, "disclaimer", 1),
+        outcomes=outcomes, next_steps=tuple(str(x) for x in data.get("next_steps") or ()),
+        questions=tuple(questions), rules=tuple(rules), decide=tuple(decide),
+        typed_answers=_word_lists(data.get("typed_answers")),
+        control_words={**DEFAULT_CONTROL_WORDS, **_word_lists(data.get("control_words"))},
+    )
+    problems += check_questionnaire(questionnaire, content)
+    return (questionnaire if not any(p.is_error for p in problems) else None), problems
+
+
+def _word_lists(raw: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {_option_key(k): tuple(str(w) for w in (v or ())) for k, v in raw.items()}
+
+
+def _option_key(key: Any) -> str:
+    # YAML 1.1 reads a bare yes/no key as a boolean
+    return {True: "yes", False: "no"}.get(key, str(key)) if isinstance(key, bool) else str(key)
+
+
+def check_questionnaire(questionnaire: Questionnaire, content: Content | None = None) -> list[Problem]:
+    """Cross-checks: unknown ids, unreachable questions, rules that never fire, outcomes never reached."""
+    problems = []
+    seen: dict[str, int] = {}
+    for question in questionnaire.questions:
+        if question.id in seen:
+            problems.append(Problem(PATH, question.line, f"duplicate question id (first at line {seen[question.id]})", question.id))
+        seen.setdefault(question.id, question.line)
+        for other, options in question.ask_if.items():
+            earlier = questionnaire.question(other)
+            if earlier is None or questionnaire.questions.index(earlier) >= questionnaire.questions.index(question):
+                problems.append(Problem(PATH, question.line, f"ask_if names '{other}', which is not an earlier question: the question is unreachable", question.id))
+                continue
+            for option in options:
+                if earlier.option(option) is None:
+                    problems.append(Problem(PATH, question.line, f"ask_if: '{other}' has no option '{option}': the question is unreachable", question.id))
+    for rule in questionnaire.rules:
+        for qid, options in rule.when.items():
+            question = questionnaire.question(qid)
+            if question is None:
+                problems.append(Problem(PATH, rule.line, f"when: unknown question '{qid}': the rule can never fire", rule.id))
+                continue
+            for option in options:
+                if question.option(option) is None:
+                    problems.append(Problem(PATH, rule.line, f"when: question '{qid}' has no option '{option}'", rule.id))
+        if content is not None:
+            for source in rule.sources:
+                if source not in content.sources:
+                    problems.append(Problem(PATH, rule.line, f"unknown source '{source}' (not in knowledge/sources.yml)", rule.id))
+    if content is not None:
+        known = content.faq_by_id()
+        problems += [Problem(PATH, 0, f"next_steps: FAQ id '{faq_id}' does not exist") for faq_id in questionnaire.next_steps if faq_id not in known]
+        for case in content.cases:
+            for qid, option in case.answers.items():
+                question = questionnaire.question(qid)
+                if question is None or question.option(option) is None:
+                    problems.append(Problem(case.location.path, case.location.line, f"answers: '{qid}: {option}' is not a question and option of screening.yml", case.id))
+    if problems:
+        return problems
+    fired_ever, reached = _explore(questionnaire)
+    for rule in questionnaire.rules:
+        if rule.id not in fired_ever:
+            problems.append(Problem(PATH, rule.line, "this rule can never fire (its conditions never hold together on an answer path)", rule.id))
+    for outcome in OUTCOMES:
+        if outcome not in reached:
+            problems.append(Problem(PATH, 0, f"outcome '{outcome}' is never reached by any answers", level=WARNING))
+    return problems
+
+
+def complete_paths(questionnaire: Questionnaire, limit: int = 50_000, seed: int = 7) -> Iterable[dict[str, str]]:
+    """Complete answer sets: all of them when few, else a fixed random sample (deterministic)."""
+    def walk(answers: dict[str, str]) -> Iterable[dict[str, str]]:
+        question = next_question(questionnaire, answers)
+        if question is None:
+            yield answers
+            return
+        for option in question.options:
+            yield from walk({**answers, question.id: option.id})
+
+    paths = itertools.islice(walk({}), limit)
+    yield from paths
+    rng = random.Random(seed)
+    for _ in range(limit // 10):
+        answers: dict[str, str] = {}
+        while (question := next_question(questionnaire, answers)) is not None:
+            answers[question.id] = rng.choice(question.options).id
+        yield answers
+
+
+def _explore(questionnaire: Questionnaire) -> tuple[set[str], set[str]]:
+    fired_ever: set[str] = set()
+    reached: set[str] = set()
+    for answers in complete_paths(questionnaire):
+        outcome, fired = outcome_of(questionnaire, answers)
+        reached.add(outcome)
+        fired_ever.update(rule.id for rule in fired)
+    return fired_ever, reached

@@ -1,0 +1,155 @@
+"""The screening engine on a small questionnaire (every rule path) and on the shipped one."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.screening import assess, clean_answers, load_questionnaire, next_question, what_would_change
+
+MINI = """\
+title: 自查
+intro: 开始
+disclaimer: 仅供参考
+outcomes:
+  likely_tolerable: {title: 可能可以容错, text: 甲}
+  possibly_mitigated: {title: 可能减责, text: 乙}
+  not_tolerable: {title: 不能容错, text: 丙}
+  needs_review: {title: 需要有权机关判断, text: 丁}
+next_steps: []
+questions:
+  - id: gain
+    text: 有没有谋取私利？
+    help: 私利是红线
+    look: motive
+    options: [{id: "no", label: 没有}, {id: "yes", label: 有}, {id: unsure, label: 说不清}]
+  - id: decision
+    text: 怎么决定的？
+    help: 看决策过程
+    look: process
+    options: [{id: collective, label: 集体研究}, {id: alone, label: 个人决定}]
+  - id: dissent
+    text: 您提出过反对意见吗？
+    help: 问责条例第十七条
+    look: process
+    ask_if: {decision: [collective]}
+    options: [{id: "yes", label: 提过}, {id: "no", label: 没有}]
+  - id: loss
+    text: 损失挽回了吗？
+    help: 看后果
+    look: consequence
+    options: [{id: recovered, label: 挽回了}, {id: not, label: 没有}, {id: unsure, label: 不清楚}]
+rules:
+  - {id: r_gain, when: {gain: ["yes"]}, effect: exclude, finding: 谋私不能容错, clause: 区分开来, sources: [seed_a]}
+  - {id: r_gain_unsure, when: {gain: [unsure]}, effect: uncertain, finding: 私利不清, clause: 条款, sources: [seed_a]}
+  - {id: r_public, when: {gain: ["no"]}, effect: positive, finding: 出于公心, clause: 条款, sources: [seed_a]}
+  - {id: r_collective, when: {decision: [collective]}, effect: positive, finding: 集体决策, clause: 条款, sources: [seed_a]}
+  - {id: r_dissent, when: {dissent: ["yes"]}, effect: positive, finding: 提过反对, clause: 第十七条, sources: [seed_a]}
+  - {id: r_alone_loss, when: {decision: [alone], loss: ["not"]}, effect: mitigate, finding: 个人决定且未挽回, clause: 条款, sources: [seed_a]}
+  - {id: r_loss_unsure, when: {loss: [unsure]}, effect: uncertain, finding: 后果不清, clause: 条款, sources: [seed_a]}
+decide:
+  - {outcome: not_tolerable, any: exclude}
+  - {outcome: needs_review, at_least: {uncertain: 2}}
+  - {outcome: possibly_mitigated, any: mitigate}
+  - {outcome: likely_tolerable, at_least: {positive: 2}}
+  - {outcome: needs_review}
+"""
+
+
+@pytest.fixture
+def mini(make_tree):
+    root = make_tree({"knowledge/screening.yml": MINI})
+    questionnaire, problems = load_questionnaire(root)
+    assert problems == [] and questionnaire is not None
+    return questionnaire
+
+
+def test_questions_in_order_with_skip_conditions(mini):
+    assert next_question(mini, {}).id == "gain"
+    assert next_question(mini, {"gain": "no"}).id == "decision"
+    assert next_question(mini, {"gain": "no", "decision": "collective"}).id == "dissent"
+    assert next_question(mini, {"gain": "no", "decision": "alone"}).id == "loss"
+    assert next_question(mini, {"gain": "no", "decision": "alone", "loss": "recovered"}) is None
+
+
+def test_an_edit_drops_answers_that_no_longer_apply(mini):
+    answers = {"gain": "no", "decision": "alone", "dissent": "yes", "loss": "recovered", "junk": "x"}
+    assert clean_answers(mini, answers) == {"gain": "no", "decision": "alone", "loss": "recovered"}
+
+
+@pytest.mark.parametrize("answers, outcome", [
+    ({"gain": "no", "decision": "collective", "dissent": "yes", "loss": "recovered"}, "likely_tolerable"),
+    ({"gain": "yes", "decision": "collective", "dissent": "yes", "loss": "recovered"}, "not_tolerable"),  # exclusion first
+    ({"gain": "unsure", "decision": "alone", "loss": "unsure"}, "needs_review"),
+    ({"gain": "no", "decision": "alone", "loss": "not"}, "possibly_mitigated"),
+    ({"gain": "no", "decision": "alone", "loss": "recovered"}, "needs_review"),  # one positive only: default
+    ({"gain": "yes", "decision": "alone", "loss": "not"}, "not_tolerable"),  # exclusion beats mitigation
+])
+def test_every_decide_path(mini, answers, outcome):
+    assert assess(mini, answers).outcome == outcome
+
+
+def test_assessment_is_explained(mini, make_tree):
+    from bot.content import load_content
+
+    result = assess(mini, {"gain": "yes", "decision": "collective", "dissent": "yes", "loss": "recovered"})
+    assert [r.id for r in result.decisive] == ["r_gain"]
+    assert result.title == "不能容错" and result.disclaimer == "仅供参考"
+    motive = next(row for row in result.looks if row.look == "motive")
+    assert motive.answers == (("有没有谋取私利？", "有"),) and motive.effect == "exclude"
+    assert result.changes[0] == "如果“有没有谋取私利？”的回答是“没有”，初步结果会变为：可能可以容错"
+    assert [row.name for row in result.looks][:2] == ["一看问题性质", "二看工作依据"]
+
+
+def test_assessment_is_deterministic(mini):
+    answers = {"gain": "no", "decision": "alone", "loss": "not"}
+    assert assess(mini, answers) == assess(mini, dict(reversed(list(answers.items()))))
+
+
+def test_similar_cases(mini, make_tree):
+    from bot.content import load_content
+
+    root = make_tree({"knowledge/screening.yml": MINI, "knowledge/cases/case_demo.yml": (
+        "id: case_demo\nname: 示例\nfacts: 事实\noutcome: likely_tolerable\noutcome_text: 容错\nsources: [seed_a]\n"
+        "answers: {gain: \"no\", decision: collective}\n")})
+    content, _ = load_content(root)
+    result = assess(mini, {"gain": "no", "decision": "collective", "dissent": "no", "loss": "recovered"}, content.cases)
+    [similar] = result.cases
+    assert similar.case.id == "case_demo" and similar.shared == ("没有", "集体研究")
+
+
+@pytest.mark.parametrize("change, message", [
+    (("ask_if: {decision: [collective]}", "ask_if: {loss: [recovered]}"),
+     "ask_if names 'loss', which is not an earlier question: the question is unreachable"),
+    (("ask_if: {decision: [collective]}", "ask_if: {decision: [group]}"),
+     "ask_if: 'decision' has no option 'group': the question is unreachable"),
+    (("when: {loss: [unsure]}", "when: {losses: [unsure]}"), "when: unknown question 'losses': the rule can never fire"),
+    (("when: {decision: [alone], loss: [\"not\"]}", "when: {decision: [alone], dissent: [\"yes\"]}"),
+     "this rule can never fire (its conditions never hold together on an answer path)"),
+    (("effect: mitigate", "effect: forgive"), "effect 'forgive' must be one of exclude, mitigate, positive, uncertain"),
+    (('{id: "no", label: 没有}, {id: "yes", label: 有}, {id: unsure', '{id: no, label: 没有}, {id: "yes", label: 有}, {id: unsure'),
+     "an option id reads as yes/no: quote it (\"yes\", \"no\")"),
+])
+def test_validation_errors(make_tree, change, message):
+    old, new = change
+    assert old in MINI
+    root = make_tree({"knowledge/screening.yml": MINI.replace(old, new, 1)})
+    _, problems = load_questionnaire(root)
+    assert message in [p.message for p in problems], [str(p) for p in problems]
+
+
+def test_unreachable_outcome_is_reported(make_tree):
+    root = make_tree({"knowledge/screening.yml": MINI.replace("  - {outcome: possibly_mitigated, any: mitigate}\n", "")})
+    _, problems = load_questionnaire(root)
+    assert "outcome 'possibly_mitigated' is never reached by any answers" in [p.message for p in problems]
+
+
+def test_bad_yaml_is_one_line(make_tree):
+    root = make_tree({"knowledge/screening.yml": "questions: [\n"})
+    questionnaire, problems = load_questionnaire(root)
+    assert questionnaire is None and str(problems[0]).startswith("knowledge/screening.yml:2: YAML syntax error")
+
+
+def test_what_would_change_is_empty_when_nothing_changes_the_outcome(mini):
+    answers = {"gain": "yes", "decision": "alone", "loss": "not"}
+    changes = what_would_change(mini, answers, "not_tolerable")
+    assert all("谋取私利" in c for c in changes)
