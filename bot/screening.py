@@ -101,13 +101,6 @@ class Questionnaire:
         return next((q for q in self.questions if q.id == question_id), None)
 
 
-DEFAULT_CONTROL_WORDS = {
-    "cancel": ("取消", "取消自查", "不查了", "不测了", "退出", "退出自查", "停止", "cancel"),
-    "restart": ("重新开始", "重来", "从头开始", "重新自查", "restart"),
-    "why": ("为什么问这个", "为什么", "为啥", "为什么要问", "why"),
-}
-
-
 # ---- the engine ----
 
 def applicable(questionnaire: Questionnaire, answers: dict[str, str]) -> list[Question]:
@@ -250,8 +243,11 @@ def similar_cases(questionnaire: Questionnaire, answers: dict[str, str], cases: 
 
 # ---- loading and checking ----
 
-def load_questionnaire(root: Path, content: Content | None = None) -> tuple[Questionnaire | None, list[Problem]]:
-    """Read knowledge/screening.yml; every problem names the line; None if unusable."""
+def load_questionnaire(root: Path, content: Content | None = None, explore: bool = True) -> tuple[Questionnaire | None, list[Problem]]:
+    """Read knowledge/screening.yml; every problem names the line; None if unusable.
+
+    ``explore`` also searches answer paths for rules that never fire and outcomes never
+    reached (about a second): `policybot validate` does, the running bot does not."""
     path = root / PATH
     problems: list[Problem] = []
     if not path.exists():
@@ -351,9 +347,9 @@ def load_questionnaire(root: Path, content: Content | None = None) -> tuple[Ques
         outcomes=outcomes, next_steps=tuple(str(x) for x in data.get("next_steps") or ()),
         questions=tuple(questions), rules=tuple(rules), decide=tuple(decide),
         typed_answers=_word_lists(data.get("typed_answers")),
-        control_words={**DEFAULT_CONTROL_WORDS, **_word_lists(data.get("control_words"))},
+        control_words=_word_lists(data.get("control_words")),
     )
-    problems += check_questionnaire(questionnaire, content)
+    problems += check_questionnaire(questionnaire, content, explore)
     return (questionnaire if not any(p.is_error for p in problems) else None), problems
 
 
@@ -368,7 +364,7 @@ def _option_key(key: Any) -> str:
     return {True: "yes", False: "no"}.get(key, str(key)) if isinstance(key, bool) else str(key)
 
 
-def check_questionnaire(questionnaire: Questionnaire, content: Content | None = None) -> list[Problem]:
+def check_questionnaire(questionnaire: Questionnaire, content: Content | None = None, explore: bool = True) -> list[Problem]:
     """Cross-checks: unknown ids, unreachable questions, rules that never fire, outcomes never reached."""
     problems = []
     seen: dict[str, int] = {}
@@ -405,7 +401,7 @@ def check_questionnaire(questionnaire: Questionnaire, content: Content | None = 
                 question = questionnaire.question(qid)
                 if question is None or question.option(option) is None:
                     problems.append(Problem(case.location.path, case.location.line, f"answers: '{qid}: {option}' is not a question and option of screening.yml", case.id))
-    if problems:
+    if problems or not explore:
         return problems
     fired_ever, reached = _explore(questionnaire)
     for rule in questionnaire.rules:
@@ -418,7 +414,7 @@ def check_questionnaire(questionnaire: Questionnaire, content: Content | None = 
 
 
 def complete_paths(questionnaire: Questionnaire, limit: int = 50_000, seed: int = 7) -> Iterable[dict[str, str]]:
-    """Complete answer sets: all of them when few, else a fixed random sample (deterministic)."""
+    """Complete answer sets: every path in order up to ``limit``, then a fixed random sample."""
     def walk(answers: dict[str, str]) -> Iterable[dict[str, str]]:
         question = next_question(questionnaire, answers)
         if question is None:
@@ -427,20 +423,49 @@ def complete_paths(questionnaire: Questionnaire, limit: int = 50_000, seed: int 
         for option in question.options:
             yield from walk({**answers, question.id: option.id})
 
-    paths = itertools.islice(walk({}), limit)
-    yield from paths
+    yield from itertools.islice(walk({}), limit)
+    yield from random_paths(questionnaire, limit // 10, seed)
+
+
+def random_paths(questionnaire: Questionnaire, count: int, seed: int = 7) -> Iterable[dict[str, str]]:
     rng = random.Random(seed)
-    for _ in range(limit // 10):
+    for _ in range(count):
         answers: dict[str, str] = {}
         while (question := next_question(questionnaire, answers)) is not None:
             answers[question.id] = rng.choice(question.options).id
         yield answers
 
 
+def paths_for_rule(questionnaire: Questionnaire, rule: Rule) -> Iterable[dict[str, str]]:
+    """Complete answer sets that try every way of meeting ``rule``: the questions it names and
+    the questions their skip conditions depend on branch; every other question takes its first option."""
+    relevant = set(rule.when)
+    for question in reversed(questionnaire.questions):
+        if question.id in relevant:
+            relevant |= set(question.ask_if)
+
+    def walk(answers: dict[str, str]) -> Iterable[dict[str, str]]:
+        question = next_question(questionnaire, answers)
+        if question is None:
+            yield answers
+            return
+        options = question.options if question.id in relevant else question.options[:1]
+        for option in options:
+            if question.id in rule.when and option.id not in rule.when[question.id]:
+                continue
+            yield from walk({**answers, question.id: option.id})
+
+    return walk({})
+
+
 def _explore(questionnaire: Questionnaire) -> tuple[set[str], set[str]]:
+    """Which rules can fire and which outcomes can be reached (exact for rules; outcomes by the
+    rule paths plus a fixed random sample of complete paths)."""
     fired_ever: set[str] = set()
     reached: set[str] = set()
-    for answers in complete_paths(questionnaire):
+    paths = itertools.chain(*(itertools.islice(paths_for_rule(questionnaire, r), 200) for r in questionnaire.rules),
+                            random_paths(questionnaire, 3000))
+    for answers in paths:
         outcome, fired = outcome_of(questionnaire, answers)
         reached.add(outcome)
         fired_ever.update(rule.id for rule in fired)

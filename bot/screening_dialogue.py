@@ -68,7 +68,8 @@ def match_option(questionnaire: Questionnaire, question: Question, text: str) ->
             word_key = comparable(word)
             if word_key and word_key == key:
                 return option.id
-            if word_key and word_key in key:
+            # A one-character word (有, 是, 嗯) counts only on its own: inside a sentence it means little.
+            if len(word_key) > 1 and word_key in key:
                 candidates.append((len(word_key), option.id))
     if not candidates:
         return None

@@ -153,3 +153,82 @@ def test_what_would_change_is_empty_when_nothing_changes_the_outcome(mini):
     answers = {"gain": "yes", "decision": "alone", "loss": "not"}
     changes = what_would_change(mini, answers, "not_tolerable")
     assert all("谋取私利" in c for c in changes)
+
+
+# ---- the shipped questionnaire ----
+
+import yaml  # noqa: E402
+
+from bot.config import PROJECT_ROOT  # noqa: E402
+from bot.content.live import LiveContent  # noqa: E402
+
+SCENARIOS = yaml.safe_load((PROJECT_ROOT / "tests" / "screening_scenarios.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    live = LiveContent(PROJECT_ROOT)
+    content, dialogue = live.get()
+    questionnaire = live.questionnaire()
+    assert questionnaire is not None
+    return questionnaire, content, dialogue
+
+
+def test_published_cases_reach_their_published_outcomes(shipped):
+    questionnaire, content, _ = shipped
+    replayed = {c.id: assess(questionnaire, c.answers).outcome for c in content.cases if c.answers}
+    assert replayed["case_li_allowance"] == "not_tolerable"
+    for case_id in ("case_huang_reservoir_gate", "case_lin_lottery", "case_devzone_permit"):
+        assert replayed[case_id] == "likely_tolerable"
+    assert replayed == {c.id: c.outcome for c in content.cases if c.answers}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS["scenarios"], ids=lambda s: s["name"])
+def test_constructed_scenarios(shipped, scenario):
+    questionnaire, content, _ = shipped
+    answers = clean_answers(questionnaire, {**SCENARIOS["base"], **scenario["change"]})
+    assert next_question(questionnaire, answers) is None, "the scenario must answer every question it is asked"
+    assert assess(questionnaire, answers, content.cases).outcome == scenario["expect"]
+
+
+def test_scenarios_cover_all_outcomes():
+    assert len(SCENARIOS["scenarios"]) >= 20
+    assert {s["expect"] for s in SCENARIOS["scenarios"]} == {"likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review"}
+
+
+def test_region_never_changes_the_outcome(shipped):
+    questionnaire, _, _ = shipped
+    region = questionnaire.question("region")
+    for scenario in SCENARIOS["scenarios"]:
+        outcomes = {assess(questionnaire, {**SCENARIOS["base"], **scenario["change"], "region": o.id}).outcome for o in region.options}
+        assert len(outcomes) == 1, scenario["name"]
+
+
+def test_result_is_explained_and_fits_one_message(shipped):
+    from bot.screening_render import render_details, render_result
+
+    questionnaire, content, dialogue = shipped
+    for scenario in SCENARIOS["scenarios"]:
+        result = assess(questionnaire, {**SCENARIOS["base"], **scenario["change"]}, content.cases)
+        text = render_result(result, content, dialogue)
+        assert len(text) <= 4096 and text.splitlines()[0].endswith(result.title)
+        assert result.disclaimer in text and "依据：《" in text
+        assert len(result.looks) == 6 and len(result.cases) <= 3
+        assert len(render_details(result, questionnaire)) <= 4096
+
+
+def test_similar_cases_for_an_allowance_case(shipped):
+    questionnaire, content, _ = shipped
+    result = assess(questionnaire, {**SCENARIOS["base"], "eight_rules": "yes"}, content.cases)
+    assert result.cases and result.cases[0].case.outcome in ("not_tolerable", "likely_tolerable", "possibly_mitigated")
+
+
+def test_question_count_and_median_path_length(shipped):
+    import statistics
+
+    from bot.screening import complete_paths
+
+    questionnaire, _, _ = shipped
+    lengths = [len(answers) for answers in complete_paths(questionnaire, limit=20_000)]
+    assert 8 <= len(questionnaire.questions) <= 16
+    assert 6 <= statistics.median(lengths) <= len(questionnaire.questions)

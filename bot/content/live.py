@@ -48,7 +48,7 @@ class LiveContent:
         return self._questionnaire
 
     def _reload(self, stamp: tuple) -> None:
-        content, problems = validate(self.root)
+        content, problems = validate(self.root, screening=False)
         errors = [p for p in problems if p.is_error]
         try:
             dialogue = load_dialogue(self.root / "knowledge" / "dialogue.yml")
@@ -65,7 +65,7 @@ class LiveContent:
             logger.warning("content problem: %s", problem)
         from bot.screening import load_questionnaire
 
-        questionnaire, _ = load_questionnaire(self.root, content)
+        questionnaire, _ = load_questionnaire(self.root, content, explore=False)
         if questionnaire is None and self._questionnaire is not None:
             logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
             questionnaire = self._questionnaire
