@@ -286,12 +286,59 @@ def evaluate(settings: Settings, questions: str | None, report_path: str, min_to
 
 @cli.command()
 @pass_settings
+def serve(settings: Settings) -> None:
+    """Run the Telegram bot (long polling; a webhook when TELEGRAM_WEBHOOK_URL is set).
+
+    Configuration comes from environment variables: TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL,
+    TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_LISTEN, POLICYBOT_ADMIN_IDS,
+    POLICYBOT_DB, POLICYBOT_SECRET, POLICYBOT_RETENTION_DAYS (see the README).
+
+    Example:
+
+    \b
+        TELEGRAM_TOKEN=123:abc policybot serve
+    """
+    from bot.channels.telegram_runner import serve_telegram
+    from bot.config import ConfigError, load_bot_config
+
+    try:
+        config = load_bot_config(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not config.token:
+        raise click.ClickException("TELEGRAM_TOKEN is not set: get a token from @BotFather, or use `policybot chat`")
+    result = _ensure_model(settings)
+    click.echo("正在启动 Telegram 机器人（加载模型约需几十秒）…", err=True)
+    serve_telegram(settings, config, result.model)
+
+
+@cli.command()
+@click.option("--older-than", "days", type=click.IntRange(min=1), required=True, help="Delete records older than DAYS days.")
+@pass_settings
+def purge(settings: Settings, days: int) -> None:
+    """Delete stored events, feedback and logged questions older than DAYS days.
+
+    Example:
+
+    \b
+        policybot purge --older-than 180
+    """
+    from bot.config import load_bot_config
+    from bot.store import Store
+
+    deleted = Store(load_bot_config(settings).db_path).purge(days)
+    click.echo(f"deleted {deleted} rows older than {days} days")
+
+
+@cli.command()
+@pass_settings
 def run(settings: Settings) -> None:
     """Start the bot: on Telegram when TELEGRAM_TOKEN is set, else in the terminal."""
     import os
 
     if os.environ.get("TELEGRAM_TOKEN"):
-        raise click.ClickException("the Telegram channel is not built yet: unset TELEGRAM_TOKEN to chat in the terminal")
+        click.get_current_context().invoke(serve)
+        return
     from bot.channels.console import run_console
 
     _run_engine(settings, run_console)

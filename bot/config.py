@@ -54,3 +54,67 @@ def load_settings(root: str | Path | None = None) -> Settings:
     """Settings for the content root given, POLICYBOT_ROOT, or this checkout."""
     chosen = root or os.environ.get("POLICYBOT_ROOT") or PROJECT_ROOT
     return Settings(root=Path(chosen).resolve())
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """Everything the running bot is configured with, from the environment (documented in README).
+
+    TELEGRAM_TOKEN            bot token from @BotFather (required for `serve`)
+    TELEGRAM_API_BASE_URL     Bot API base URL (default https://api.telegram.org/bot; a local Bot API server)
+    TELEGRAM_WEBHOOK_URL      public HTTPS URL: run a webhook instead of long polling
+    TELEGRAM_WEBHOOK_SECRET   secret token Telegram sends with each webhook call
+    TELEGRAM_WEBHOOK_LISTEN   address:port the webhook server listens on (default 127.0.0.1:8443)
+    POLICYBOT_ADMIN_IDS       comma-separated Telegram ids allowed to use /stats and /reload
+    POLICYBOT_DB              SQLite database path (default var/policybot.db)
+    POLICYBOT_SECRET          HMAC key for pseudonymous user keys (default: generated into var/secret.key, 0600)
+    POLICYBOT_RETENTION_DAYS  keep events and logged questions this many days (default 180)
+    """
+
+    token: str = ""
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    admin_ids: frozenset[int] = frozenset()
+    db_path: Path = PROJECT_ROOT / "var" / "policybot.db"
+    secret: str = ""
+    secret_path: Path = PROJECT_ROOT / "var" / "secret.key"
+    retention_days: int = 180
+
+
+class ConfigError(ValueError):
+    "A setting has a value the bot cannot use."
+
+
+def load_bot_config(settings: Settings, environ: dict[str, str] | None = None) -> BotConfig:
+    """Read BotConfig from the environment; a bad value raises ConfigError naming the variable."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        admins = frozenset(int(x) for x in env.get("POLICYBOT_ADMIN_IDS", "").replace(" ", "").split(",") if x)
+    except ValueError as exc:
+        raise ConfigError("POLICYBOT_ADMIN_IDS must be comma-separated numeric Telegram ids") from exc
+    try:
+        retention = int(env.get("POLICYBOT_RETENTION_DAYS", "180"))
+        if retention < 1:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("POLICYBOT_RETENTION_DAYS must be a whole number of days, at least 1") from exc
+    listen = env.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:8443")
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise ConfigError("TELEGRAM_WEBHOOK_LISTEN must look like 127.0.0.1:8443")
+    return BotConfig(
+        token=env.get("TELEGRAM_TOKEN", "").strip(),
+        api_base_url=env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot").strip(),
+        webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+        webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+        webhook_listen=host or "127.0.0.1",
+        webhook_port=int(port),
+        admin_ids=admins,
+        db_path=Path(env["POLICYBOT_DB"]) if env.get("POLICYBOT_DB") else settings.db_path,
+        secret=env.get("POLICYBOT_SECRET", ""),
+        secret_path=settings.root / "var" / "secret.key",
+        retention_days=retention,
+    )

@@ -24,11 +24,37 @@ from typing import Any
 
 from bot.answering import Button, Reply
 from bot.config import Settings
-from bot.text import normalize
+from bot.text import comparable, normalize
 
 logger = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1000
+# Commands every channel understands, as the intent payloads they stand for.
+COMMANDS = {"/start": "/greet", "/help": "/help", "/screen": "/start_screening", "/apply": "/how_to_apply"}
+# Intents that may arrive as /intent{...} payloads (buttons, commands); other slash text is read as words.
+PAYLOAD_INTENTS = {"pick", "choose", "screening_details", "start_screening", "how_to_apply", "help", "greet",
+                   "goodbye", "thanks", "bot_challenge"}
+# Small talk whose training phrases are matched exactly before NLU: DIET is unreliable on
+# two-character messages ("再见" once came out as affirm). Not affirm/deny: inside the screening
+# form "是"/"没有" are answers and must reach it as text.
+EXACT_INTENTS = ("greet", "goodbye", "thanks", "bot_challenge", "help")
+
+
+def exact_phrases(nlu_file: Path) -> dict[str, str]:
+    """Training phrase (comparable form) -> intent, for the EXACT_INTENTS of ``nlu_file``."""
+    import yaml
+
+    from bot.text import comparable
+
+    phrases: dict[str, str] = {}
+    if not nlu_file.is_file():
+        return phrases
+    for block in (yaml.safe_load(nlu_file.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        if block.get("intent") in EXACT_INTENTS:
+            for line in str(block.get("examples", "")).splitlines():
+                if line.strip().startswith("- ") and (key := comparable(line.strip()[2:])):
+                    phrases.setdefault(key, block["intent"])
+    return phrases
 EMPTY_INPUT = "请输入您想问的问题，例如：哪些情况可以容错？"
 TOO_LONG_NOTE = "（您的消息较长，我只读了前 {n} 个字。）"
 ACTION_SERVER_TIMEOUT = 60.0
@@ -95,6 +121,7 @@ class Engine:
         self.port = 0
         self._actions: subprocess.Popen | None = None
         self.times = StartupTimes()
+        self._exact = exact_phrases(settings.rasa_dir / "data" / "nlu" / "base.yml")
 
     async def __aenter__(self) -> "Engine":
         await self.start()
@@ -197,20 +224,46 @@ class Engine:
             replies[0] = Reply(**{**first.__dict__, "text": f"{notes}\n\n{first.text}"})
         return replies or [Reply(text="抱歉，我没有理解。请换个说法再问一次。", kind="fallback")]
 
+    async def forget(self, user_key: str) -> None:
+        """Drop the user's conversation (Rasa keeps conversations in memory only)."""
+        store = getattr(self.agent.tracker_store, "store", None)
+        if isinstance(store, dict):
+            store.pop(user_key, None)
+
+    async def reload_content(self) -> str:
+        """Check faq/ and knowledge/ now and say what the bot will answer from.
+
+        The action server re-reads the files on its own when they change; this reports."""
+        from bot.content import validate
+
+        content, problems = await asyncio.to_thread(validate, self.settings.root)
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            return f"内容有 {len(errors)} 处错误，继续使用上一版。第一处：{errors[0]}"
+        return f"内容已就绪：{len(content.faq)} 条问答，{len(content.items)} 条知识，{len(content.cases)} 个案例。"
+
     async def parse(self, text: str) -> dict:
         """NLU only: intent, ranking and response selector output for ``text``."""
         message, _ = self._prepare(text)
         return await self.agent.parse_message(message)
 
-    @staticmethod
-    def _prepare(text: str) -> tuple[str, str]:
+    def _prepare(self, text: str) -> tuple[str, str]:
         """Clean user text; button payloads (/intent{...}) pass through untouched."""
         text = (text or "").replace("\x00", "").strip()
+        command = text.split(maxsplit=1)[0].split("@", 1)[0].lower() if text else ""
+        if command in COMMANDS:
+            return COMMANDS[command], ""
         if text.startswith("/"):
-            return text[:200], ""
+            intent = text[1:].split("{", 1)[0].strip()
+            if intent in PAYLOAD_INTENTS:
+                return text[:200], ""
+            text = text.lstrip("/")
         notes = ""
         if len(text) > MAX_INPUT_CHARS:
             text, notes = text[:MAX_INPUT_CHARS], TOO_LONG_NOTE.format(n=MAX_INPUT_CHARS)
+        intent = self._exact.get(comparable(text))
+        if intent:
+            return f"/{intent}", notes
         return normalize(text), notes
 
 

@@ -6,9 +6,14 @@ and identifiers (phone, ID-card numbers, e-mail addresses) are scrubbed from sto
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
+import secrets
+import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,27 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def load_secret(path: Path, env_value: str | None = None) -> bytes:
+    """The HMAC key: from the environment, else a generated file readable only by its owner."""
+    if env_value:
+        return env_value.encode()
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret
+
+
+def user_key(secret: bytes, telegram_id: int | str) -> str:
+    """Pseudonymous, stable key of a Telegram user: HMAC-SHA256(secret, id), hex, 32 characters.
+
+    The raw id is never stored; without the secret the key cannot be traced back to it."""
+    return hmac.new(secret, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
 class Store:
     """The bot's database; one instance per process, safe to share between threads."""
 
@@ -41,19 +67,37 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.db = sqlite_utils.Database(self.path, recreate=False)
+        # Shared by the event loop and worker threads; every access goes through self._lock.
+        self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), check_same_thread=False))
         self.db.conn.execute("PRAGMA journal_mode=WAL")
         self.db.conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
 
+    SCHEMA = {
+        "unanswered": {"id": int, "at": str, "user_key": str, "question": str, "kind": str, "best_guess": str,
+                       "confidence": float},
+        "events": {"id": int, "at": str, "user_key": str, "kind": str, "faq_id": str, "latency_ms": float,
+                   "campaign": str},
+        "feedback": {"id": int, "at": str, "user_key": str, "faq_id": str, "useful": int},
+        "users": {"user_key": str, "first_seen": str, "last_seen": str, "campaign": str},
+    }
+
     def _migrate(self) -> None:
-        if "unanswered" not in self.db.table_names():
-            self.db["unanswered"].create(
-                {"id": int, "at": str, "user_key": str, "question": str, "kind": str, "best_guess": str,
-                 "confidence": float},
-                pk="id",
-            )
-            self.db["unanswered"].create_index(["at"])
+        """Create missing tables and columns; never drops data."""
+        existing = set(self.db.table_names())
+        for name, columns in self.SCHEMA.items():
+            table = self.db[name]
+            if name not in existing:
+                table.create(columns, pk="user_key" if name == "users" else "id")
+                if "at" in columns:
+                    table.create_index(["at"])
+                if name != "users":
+                    table.create_index(["user_key"])
+            else:
+                have = {c.name for c in table.columns}
+                for column, kind in columns.items():
+                    if column not in have:
+                        table.add_column(column, kind)
 
     def log_unanswered(self, question: str, kind: str, user_key: str = "", best_guess: str = "",
                        confidence: float = 0.0) -> None:
@@ -64,4 +108,68 @@ class Store:
             self.db["unanswered"].insert(row)
 
     def unanswered(self, limit: int = 100) -> list[dict]:
-        return list(self.db["unanswered"].rows_where(order_by="id desc", limit=limit))
+        with self._lock:
+            return list(self.db["unanswered"].rows_where(order_by="id desc", limit=limit))
+
+    def record_turn(self, user_key: str, kind: str, faq_id: str | None, latency_ms: float, campaign: str = "") -> None:
+        """One answered message (no text: only what kind of answer it got)."""
+        now = _now()
+        with self._lock:
+            self.db["events"].insert({"at": now, "user_key": user_key, "kind": kind, "faq_id": faq_id or "",
+                                      "latency_ms": round(latency_ms, 1), "campaign": campaign})
+            self.db.execute("UPDATE users SET last_seen = ? WHERE user_key = ?", [now, user_key])
+
+    def touch_user(self, user_key: str, campaign: str = "") -> None:
+        """Register a user on first contact; the first campaign that brought them sticks."""
+        now = _now()
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO users (user_key, first_seen, last_seen, campaign) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_key) DO UPDATE SET last_seen = excluded.last_seen",
+                [user_key, now, now, campaign],
+            )
+            self.db.conn.commit()
+
+    def campaign_of(self, user_key: str) -> str:
+        with self._lock:
+            rows = list(self.db["users"].rows_where("user_key = ?", [user_key]))
+        return rows[0]["campaign"] if rows else ""
+
+    def record_feedback(self, user_key: str, faq_id: str, useful: bool) -> None:
+        with self._lock:
+            self.db["feedback"].insert({"at": _now(), "user_key": user_key, "faq_id": faq_id, "useful": int(useful)})
+
+    def forget(self, user_key: str) -> int:
+        """Delete every row about ``user_key``; return how many were deleted."""
+        deleted = 0
+        with self._lock, self.db.conn:
+            for table in self.SCHEMA:
+                cursor = self.db.conn.execute(f"DELETE FROM [{table}] WHERE user_key = ?", [user_key])
+                deleted += cursor.rowcount
+        return deleted
+
+    def purge(self, older_than_days: int) -> int:
+        """Delete events, feedback and unanswered questions older than the retention period."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        deleted = 0
+        with self._lock, self.db.conn:
+            for table in ("events", "feedback", "unanswered"):
+                deleted += self.db.conn.execute(f"DELETE FROM [{table}] WHERE at < ?", [cutoff]).rowcount
+            deleted += self.db.conn.execute("DELETE FROM users WHERE last_seen < ?", [cutoff]).rowcount
+        return deleted
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for admins: users, turns, answers by kind, feedback, unanswered."""
+        count = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        with self._lock:
+            return self._stats(count)
+
+    def _stats(self, count) -> dict[str, Any]:
+        return {
+            "users": count("SELECT COUNT(*) FROM users"),
+            "turns": count("SELECT COUNT(*) FROM events"),
+            "by_kind": dict(self.db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall()),
+            "helpful": count("SELECT COUNT(*) FROM feedback WHERE useful = 1"),
+            "not_helpful": count("SELECT COUNT(*) FROM feedback WHERE useful = 0"),
+            "unanswered": count("SELECT COUNT(*) FROM unanswered"),
+        }

@@ -99,3 +99,66 @@ def test_ask_json_contract(engine):
         assert isinstance(record["confidence"], float) and isinstance(record["sources"], list)
     assert records[0]["kind"] == "faq" and records[0]["faq_id"] and records[0]["sources"]
     assert records[1]["kind"] in ("out_of_scope", "fallback") and records[1]["faq_id"] is None
+
+
+# ---- self-screening through the whole stack ----
+
+def _press(engine, me, reply, title_part: str = ""):
+    button = next(b for b in reply.buttons if title_part in b.title) if title_part else reply.buttons[0]
+    return engine.talk(me, button.payload)
+
+
+def _question_of(replies):
+    """The last screening message of a turn (a question, the review or the result)."""
+    return next((r for r in reversed(replies) if r.kind == "screening"), None)
+
+
+def test_screening_by_buttons_with_details(engine):
+    me = user()
+    replies = engine.talk(me, "我想自查一下我这个事能不能容错")
+    question = _question_of(replies)
+    assert question is not None and question.extra.get("question") == "private_gain"
+    for _ in range(15):
+        if question.extra.get("review"):
+            break
+        question = _question_of(_press(engine, me, question))
+    assert question.extra.get("review")
+    result = _question_of(_press(engine, me, question, "确认"))
+    assert result.extra.get("outcome") in {"likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review"}
+    assert "初步自查结果" in result.text and "不是" in result.text and len(result.text) <= 4096
+    details = _question_of(_press(engine, me, result, "详细"))
+    assert "六看" in details.text
+
+
+def test_screening_by_typed_answers_with_an_interruption_and_an_edit(engine):
+    me = user()
+    engine.talk(me, "帮我测一下我的情况符不符合容错")
+    typed = ["没有", "不是", "没有", "不涉及", "影响轻微", "改革创新"]
+    for text in typed:
+        replies = engine.talk(me, text)
+    # a policy question in the middle: answered, then the questionnaire goes on
+    replies = engine.talk(me, "容错申请要准备哪些材料")
+    assert any(r.kind == "faq" and r.faq_id == "apply_materials" for r in replies)
+    assert _question_of(replies).extra.get("question") == "procedure"
+    for text in ["都按规定办了", "集体研究", "明确提出过", "已主动报告", "湖北"]:
+        replies = engine.talk(me, text)
+    review = _question_of(replies)
+    assert review.extra.get("review")
+    # change the first answer at the review: that question comes back, then the review again
+    replies = _press(engine, me, review, "修改第1题")
+    assert _question_of(replies).extra.get("question") == "private_gain"
+    review = _question_of(engine.talk(me, "有"))
+    assert review.extra.get("review")
+    result = _question_of(_press(engine, me, review, "确认"))
+    assert result.extra["outcome"] == "not_tolerable"
+
+
+def test_screening_cancelled_and_bad_answers(engine):
+    me = user()
+    engine.talk(me, "/start_screening")
+    replies = engine.talk(me, "啊这个不好讲呀呀呀")
+    assert "没看懂" in replies[0].text
+    replies = engine.talk(me, "取消")
+    assert any("已取消" in r.text for r in replies)
+    [answer] = engine.talk(me, "集体决策出了问题能不能免责")
+    assert answer.kind in ("faq", "clarify")

@@ -232,3 +232,30 @@ def test_question_count_and_median_path_length(shipped):
     lengths = [len(answers) for answers in complete_paths(questionnaire, limit=20_000)]
     assert 8 <= len(questionnaire.questions) <= 16
     assert 6 <= statistics.median(lengths) <= len(questionnaire.questions)
+
+
+def test_screen_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["screen", "--case", "all"])
+    assert result.exit_code == 0 and "DIFFERS" not in result.output and "case_li_allowance: not_tolerable" in result.output
+    answers = tmp_path / "answers.yml"
+    answers.write_text("private_gain: no\nknowingly: no\nprohibited: no\neight_rules: yes\n", encoding="utf-8")
+    result = runner.invoke(cli, ["screen", "--answers", str(answers), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(result.output)
+    assert data["outcome"] == "not_tolerable" and data["decisive"] == ["r_eight_rules"]
+    answers.write_text("private_gain: maybe\n", encoding="utf-8")
+    result = runner.invoke(cli, ["screen", "--answers", str(answers)])
+    assert result.exit_code == 1 and "unknown option(s): private_gain: maybe" in result.output
+    answers.write_text("nonsense_q: no\n", encoding="utf-8")
+    result = runner.invoke(cli, ["screen", "--answers", str(answers)])
+    assert result.exit_code == 1 and "unknown question id(s): nonsense_q" in result.output
+    answers.write_bytes(b"\xff\xfe\x00bad")
+    result = runner.invoke(cli, ["screen", "--answers", str(answers)])
+    assert result.exit_code == 1 and "Traceback" not in result.output

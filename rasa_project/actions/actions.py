@@ -105,7 +105,8 @@ class ValidateScreeningForm(FormValidationAction):
         if turn.unmatched and (parse.get("intent") or {}).get("name") not in ("choose", "affirm", "deny", "greet"):
             # A question asked in the middle of the form: answer it, then the form asks again.
             reply = answering.answer(parse, content, dialogue)
-            if not reply.declines and reply.kind != "clarify":
+            # Only a clear policy question interrupts; anything vaguer is treated as a bad answer.
+            if reply.kind in ("faq", "knowledge") and reply.confidence >= 2 * dialogue.thresholds.answer:
                 send(dispatcher, reply)
                 dispatcher.utter_message(text=dialogue.text("screening_resume"))
                 return {"screening_input": None, "screening_answers": turn.answers, "screening_misses": turn.misses - 1}

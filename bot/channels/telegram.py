@@ -1,0 +1,299 @@
+"""The Telegram channel on python-telegram-bot 22: updates in, engine replies out.
+
+python-telegram-bot is only the transport here: every message or button press goes through
+``bot.engine`` (the same dialogue as the terminal), and each reply becomes a Telegram message
+with an inline keyboard. Telegram limits shape the code: callback_data ≤ 64 bytes (longer
+payloads get a short id), messages ≤ 4096 characters (split at paragraph boundaries).
+
+Usage:
+    TELEGRAM_TOKEN=... policybot serve
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.answering import Reply
+from bot.config import BotConfig
+from bot.store import Store, load_secret, user_key
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 4096
+MAX_CALLBACK_BYTES = 64
+RAW_PREFIX, SHORT_PREFIX, FEEDBACK_PREFIX, FORGET_PREFIX = "r:", "s:", "f:", "forget:"
+BUSY = "系统繁忙，请稍后再试。"
+ONLY_TEXT = "我目前只能读文字消息。请用文字描述您的问题，例如：“集体研究决定的事出了问题能容错吗？”"
+PRIVATE_ONLY = "为保护隐私，请私聊我提问。"
+FORGET_ASK = "确定要删除我保存的关于您的全部记录吗？（包括提问记录、反馈和来源统计，删除后无法恢复）"
+FORGET_DONE = "已删除关于您的全部记录（{n} 条）。当前对话也已清空。"
+FORGET_KEPT = "好的，什么都没有删除。"
+FEEDBACK_THANKS = "谢谢您的反馈！"
+FEEDBACK_HELP = "请在 /feedback 后面直接写下您的意见，例如：/feedback 希望增加某地的办法。请不要写姓名、电话等个人信息。"
+NOT_ADMIN = "这个命令只对管理员开放。"
+# Deep-link payloads: a topic to open, or a campaign code (letters, digits, _ and -).
+DEEP_LINK_TOPICS = {"screen": "/start_screening", "apply": "/how_to_apply", "help": "/help"}
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at paragraph, then line, then any boundary."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or limit
+        if cut < limit // 4:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces or [""]
+
+
+class CallbackMap:
+    """Button payloads as callback_data: short ones inline, long ones behind a short id."""
+
+    def __init__(self, capacity: int = 20_000):
+        self._by_id: OrderedDict[str, str] = OrderedDict()
+        self._by_payload: dict[str, str] = {}
+        self._next = 0
+        self.capacity = capacity
+
+    def encode(self, payload: str) -> str:
+        raw = RAW_PREFIX + payload
+        if len(raw.encode()) <= MAX_CALLBACK_BYTES:
+            return raw
+        if payload in self._by_payload:
+            return SHORT_PREFIX + self._by_payload[payload]
+        self._next += 1
+        short = format(self._next, "x")
+        self._by_id[short] = payload
+        self._by_payload[payload] = short
+        if len(self._by_id) > self.capacity:
+            old, old_payload = self._by_id.popitem(last=False)
+            self._by_payload.pop(old_payload, None)
+        return SHORT_PREFIX + short
+
+    def decode(self, data: str) -> str | None:
+        if data.startswith(RAW_PREFIX):
+            return data[len(RAW_PREFIX):]
+        if data.startswith(SHORT_PREFIX):
+            return self._by_id.get(data[len(SHORT_PREFIX):])
+        return None
+
+
+class TelegramChannel:
+    """Handlers that translate between Telegram and the engine; one instance per bot."""
+
+    def __init__(self, engine: Any, store: Store, config: BotConfig):
+        self.engine = engine
+        self.store = store
+        self.config = config
+        self.secret = load_secret(config.secret_path, config.secret or None)
+        self.callbacks = CallbackMap()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # ---- helpers ----
+
+    def key_of(self, update: Update) -> str:
+        return self.key_of_id(update.effective_user.id) if update.effective_user else "anonymous"
+
+    def key_of_id(self, telegram_id: int) -> str:
+        return user_key(self.secret, telegram_id)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        # One lock per user: a user's updates are handled in order, different users in parallel.
+        if key not in self._locks:
+            self._locks[key] = asyncio.Lock()
+        return self._locks[key]
+
+    def keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        rows = [[InlineKeyboardButton(b.title[:60], callback_data=self.callbacks.encode(b.payload))] for b in reply.buttons]
+        if reply.kind == "faq" and reply.faq_id:
+            rows.append([
+                InlineKeyboardButton("👍 有用", callback_data=f"{FEEDBACK_PREFIX}1:{reply.faq_id}"[:MAX_CALLBACK_BYTES]),
+                InlineKeyboardButton("👎 没用", callback_data=f"{FEEDBACK_PREFIX}0:{reply.faq_id}"[:MAX_CALLBACK_BYTES]),
+            ])
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    async def send_replies(self, update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:
+        chat_id = update.effective_chat.id
+        for reply in replies:
+            pieces = split_message(reply.text)
+            for index, piece in enumerate(pieces):
+                markup = self.keyboard(reply) if index == len(pieces) - 1 else None
+                await context.bot.send_message(chat_id, piece, reply_markup=markup)
+            document = reply.extra.get("document")
+            if document:
+                with open(document, "rb") as handle:
+                    await context.bot.send_document(chat_id, handle)
+
+    async def converse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, campaign: str = "") -> None:
+        """Send ``text`` to the engine for this user, showing "typing" meanwhile, and answer."""
+        key = self.key_of(update)
+        async with self._lock(key):
+            await asyncio.to_thread(self.store.touch_user, key, campaign)
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+            started = time.perf_counter()
+            replies = await self.engine.handle(key, text)
+            latency = (time.perf_counter() - started) * 1000
+            await self.send_replies(update, context, replies)
+            main = next((r for r in replies if r.kind != "smalltalk"), replies[0] if replies else None)
+            if main is not None:
+                # Off the reply path: the answer is already on its way.
+                asyncio.get_running_loop().run_in_executor(
+                    None, self.store.record_turn, key, main.kind, main.faq_id, latency, campaign)
+
+    # ---- handlers ----
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Greets the user; a deep-link payload opens a topic or records the campaign."""
+        payload = context.args[0] if context.args else ""
+        if not _valid_payload(payload):
+            payload = ""
+        topic = DEEP_LINK_TOPICS.get(payload)
+        campaign = "" if topic or not payload else payload
+        await self.converse(update, context, "/start", campaign=campaign)
+        if topic:
+            await self.converse(update, context, topic, campaign=campaign)
+
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/help, /screen and /apply: the engine knows them as commands."""
+        command = (update.effective_message.text or "").split(maxsplit=1)[0].split("@", 1)[0]
+        await self.converse(update, context, command)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answers a text message."""
+        await self.converse(update, context, update.effective_message.text or "")
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answers a button press: feedback, /forget confirmation, or a payload for the engine."""
+        query = update.callback_query
+        data = query.data or ""
+        key = self.key_of(update)
+        if data.startswith(FEEDBACK_PREFIX):
+            useful, _, faq_id = data[len(FEEDBACK_PREFIX):].partition(":")
+            await asyncio.to_thread(self.store.record_feedback, key, faq_id, useful == "1")
+            await query.answer(FEEDBACK_THANKS)
+            return
+        if data.startswith(FORGET_PREFIX):
+            await query.answer()
+            if data == FORGET_PREFIX + "yes":
+                deleted = await asyncio.to_thread(self.store.forget, key)
+                await self.engine.forget(key)
+                await context.bot.send_message(update.effective_chat.id, FORGET_DONE.format(n=deleted))
+            else:
+                await context.bot.send_message(update.effective_chat.id, FORGET_KEPT)
+            return
+        payload = self.callbacks.decode(data)
+        await query.answer()
+        if payload is None:
+            await context.bot.send_message(update.effective_chat.id, "这个按钮已过期，请重新提问。")
+            return
+        await self.converse(update, context, payload)
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Asks the user to confirm deleting everything stored about them."""
+        markup = InlineKeyboardMarkup([[
+            InlineKeyboardButton("确认删除", callback_data=FORGET_PREFIX + "yes"),
+            InlineKeyboardButton("不删除", callback_data=FORGET_PREFIX + "no"),
+        ]])
+        await update.effective_message.reply_text(FORGET_ASK, reply_markup=markup)
+
+    async def feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stores a written suggestion (scrubbed of identifiers) for the trainers."""
+        text = " ".join(context.args or [])
+        if not text:
+            await update.effective_message.reply_text(FEEDBACK_HELP)
+            return
+        await asyncio.to_thread(self.store.log_unanswered, text, "feedback", self.key_of(update))
+        await update.effective_message.reply_text(FEEDBACK_THANKS)
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Admins only: usage counts."""
+        if not self._is_admin(update):
+            await update.effective_message.reply_text(NOT_ADMIN)
+            return
+        numbers = await asyncio.to_thread(self.store.stats)
+        lines = [f"用户 {numbers['users']}，对话 {numbers['turns']} 轮，未答出 {numbers['unanswered']} 条",
+                 f"有用 {numbers['helpful']}，没用 {numbers['not_helpful']}",
+                 "按回答类型：" + "，".join(f"{k} {v}" for k, v in sorted(numbers["by_kind"].items()))]
+        await update.effective_message.reply_text("\n".join(lines))
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Admins only: re-read faq/ and knowledge/ now (edits are also picked up on their own)."""
+        if not self._is_admin(update):
+            await update.effective_message.reply_text(NOT_ADMIN)
+            return
+        message = await self.engine.reload_content()
+        await update.effective_message.reply_text(message)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice, files: says that only text is understood."""
+        await update.effective_message.reply_text(ONLY_TEXT)
+
+    async def group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups the bot only asks to be written to privately (nothing is read or stored)."""
+        message = update.effective_message
+        if message and message.text and message.text.startswith("/start"):
+            await message.reply_text(PRIVATE_ONLY)
+
+    def _is_admin(self, update: Update) -> bool:
+        return bool(update.effective_user and update.effective_user.id in self.config.admin_ids)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs the fault first, then tells the user to try again; the bot keeps running."""
+        logger.error("error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            try:
+                await context.bot.send_message(update.effective_chat.id, BUSY)
+            except Exception:  # noqa: BLE001 - the network may be what failed
+                logger.warning("could not tell the user about the error")
+
+
+def _valid_payload(payload: str) -> bool:
+    return 0 < len(payload) <= 64 and all(c.isascii() and (c.isalnum() or c in "_-") for c in payload)
+
+
+def build_application(channel: TelegramChannel, config: BotConfig) -> Application:
+    """The PTB application with every handler registered (order matters: see comments)."""
+    application = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .rate_limiter(AIORateLimiter())
+        .concurrent_updates(True)  # users in parallel; TelegramChannel keeps each user in order
+        .build()
+    )
+    private = filters.ChatType.PRIVATE
+    # Groups first: nothing in a group reaches the dialogue.
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS, channel.group))
+    application.add_handler(CommandHandler("start", channel.start, filters=private))
+    application.add_handler(CommandHandler(["help", "screen", "apply"], channel.command, filters=private))
+    application.add_handler(CommandHandler("forget", channel.forget, filters=private))
+    application.add_handler(CommandHandler("feedback", channel.feedback, filters=private))
+    application.add_handler(CommandHandler("stats", channel.stats, filters=private))
+    application.add_handler(CommandHandler("reload", channel.reload, filters=private))
+    application.add_handler(CallbackQueryHandler(channel.button))
+    # Edited messages are ignored on purpose: the answer to the first version has been given.
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.UpdateType.EDITED, channel.text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.UpdateType.EDITED, channel.not_text))
+    application.add_error_handler(channel.on_error)
+    return application

@@ -1,0 +1,80 @@
+"""Running the Telegram bot: engine, store, PTB application, daily purge, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+import click
+
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.config import BotConfig, Settings
+from bot.engine import Engine
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+DAY = 24 * 3600
+
+
+async def purge_daily(store: Store, days: int, period: float = DAY) -> None:
+    """Delete old records now and then once a day (plain asyncio: PTB's job queue cannot be
+    installed beside Rasa)."""
+    while True:
+        try:
+            deleted = await asyncio.to_thread(store.purge, days)
+            logger.info("retention: deleted %d rows older than %d days", deleted, days)
+        except Exception:  # noqa: BLE001 - a failed purge must not stop the bot
+            logger.exception("retention purge failed")
+        await asyncio.sleep(period)
+
+
+async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set; everything started here is shut down, also on errors."""
+    from telegram.error import InvalidToken, NetworkError
+
+    store = Store(config.db_path)
+    async with Engine(settings, model, db_path=str(config.db_path)) as engine:
+        channel = TelegramChannel(engine, store, config)
+        application = build_application(channel, config)
+        try:
+            await application.initialize()
+        except InvalidToken as exc:
+            raise click.ClickException("TELEGRAM_TOKEN was rejected by Telegram: check the token from @BotFather") from exc
+        except NetworkError as exc:
+            raise click.ClickException(f"cannot reach the Telegram Bot API at {config.api_base_url}: {exc}") from exc
+        purge = asyncio.create_task(purge_daily(store, config.retention_days))
+        try:
+            await application.start()
+            if config.webhook_url:
+                await application.updater.start_webhook(
+                    listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
+                    webhook_url=config.webhook_url, secret_token=config.webhook_secret or None,
+                )
+            else:
+                await application.updater.start_polling()
+            logger.info("Telegram bot is running")
+            await stop.wait()
+        finally:
+            purge.cancel()
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+
+
+def serve_telegram(settings: Settings, config: BotConfig, model: Path) -> None:
+    """Blocking entry point of `policybot serve`: stops cleanly on Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_telegram(settings, config, model, stop)
+
+    asyncio.run(main())

@@ -1,0 +1,203 @@
+"""The Telegram channel against a fake Bot API server on loopback, with the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+import sqlite_utils
+
+from bot.channels.telegram import CallbackMap, TelegramChannel, build_application, split_message
+from bot.config import load_bot_config, load_settings
+from bot.store import Store
+from fake_telegram import TOKEN, FakeTelegram
+
+ADMIN = 42
+
+
+@pytest.fixture
+def telegram(engine, tmp_path):
+    """Runs ``scenario(fake, channel)`` with the PTB application polling the fake server."""
+
+    def run(scenario):
+        async def main():
+            fake = await FakeTelegram().start()
+            config = dataclasses.replace(
+                load_bot_config(load_settings(), {}), token=TOKEN, api_base_url=fake.base_url,
+                admin_ids=frozenset({ADMIN}), db_path=tmp_path / "bot.db", secret="test-secret",
+            )
+            channel = TelegramChannel(engine, Store(config.db_path), config)
+            application = build_application(channel, config)
+            await application.initialize()
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                await scenario(fake, channel)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+                await application.shutdown()
+                await fake.stop()
+
+        engine.run(main())
+
+    return run
+
+
+def test_split_message_at_paragraphs():
+    text = "\n\n".join(["段落" * 500] * 5)
+    pieces = split_message(text)
+    assert all(len(p) <= 4096 for p in pieces) and "".join(pieces).replace("\n", "") == text.replace("\n", "")
+    assert split_message("短") == ["短"]
+    assert all(len(p) <= 4096 for p in split_message("长" * 10_000))
+
+
+def test_callback_map_keeps_data_under_64_bytes():
+    callbacks = CallbackMap()
+    short = callbacks.encode('/pick{"faq_id":"apply_materials"}')
+    long_payload = '/choose{"choice":"' + "x" * 80 + '"}'
+    encoded = callbacks.encode(long_payload)
+    assert len(encoded.encode()) <= 64 and callbacks.decode(encoded) == long_payload
+    assert callbacks.decode(short) == '/pick{"faq_id":"apply_materials"}'
+    assert callbacks.decode("s:nope") is None
+
+
+def test_question_button_feedback_and_sticker(telegram, tmp_path):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        user = 1001
+        fake.send_text(user, "/start")
+        await fake.wait_for(lambda: fake.sent_to(user))
+        assert "容错纠错" in fake.sent_to(user)[0].text
+
+        fake.send_text(user, "单位开会集体研究定的事，后来出了问题，我会被问责吗")
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 2)
+        answer = fake.sent_to(user)[1]
+        assert "依据：《" in answer.text
+        assert any(c.method == "sendChatAction" for c in fake.calls)
+        buttons = answer.buttons
+        assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+        feedback = next(b for b in buttons if b["text"].startswith("👍"))
+        related = buttons[0]
+
+        fake.press(user, related["callback_data"])
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 3)
+        assert "依据：《" in fake.sent_to(user)[2].text
+        assert any(c.method == "answerCallbackQuery" for c in fake.calls)
+
+        fake.press(user, feedback["callback_data"])
+        await fake.wait_for(lambda: sum(c.method == "answerCallbackQuery" for c in fake.calls) >= 2)
+
+        fake.send_sticker(user)
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 4)
+        assert "只能读文字" in fake.sent_to(user)[3].text
+
+    telegram(scenario)
+    db = sqlite_utils.Database(tmp_path / "bot.db")
+    assert db["feedback"].count == 1 and db["events"].count >= 2
+    # nothing identifying is stored: no Telegram id, no username
+    for table in db.table_names():
+        for row in db[table].rows:
+            assert "1001" not in str(row) and "user1001" not in str(row)
+
+
+def test_deep_link_campaign_and_screen_topic(telegram, tmp_path):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        fake.send_text(2001, "/start poster_2026")
+        fake.send_text(2002, "/start screen")
+        await fake.wait_for(lambda: fake.sent_to(2001) and any(c.buttons for c in fake.sent_to(2002)))
+        question = next(c for c in fake.sent_to(2002) if c.buttons)
+        assert any("为什么问这个" in b["text"] for b in question.buttons)
+
+    telegram(scenario)
+    campaigns = {row["campaign"] for row in sqlite_utils.Database(tmp_path / "bot.db")["users"].rows}
+    assert "poster_2026" in campaigns
+
+
+def test_forget_deletes_everything(telegram, tmp_path):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        user = 3001
+        fake.send_text(user, "明天北京天气怎么样")
+        await fake.wait_for(lambda: fake.sent_to(user))
+        fake.send_text(user, "/forget")
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 2)
+        confirm = next(b for b in fake.sent_to(user)[1].buttons if b["text"] == "确认删除")
+        fake.press(user, confirm["callback_data"])
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 3)
+        assert "已删除" in fake.sent_to(user)[2].text
+        key = channel.key_of_id(user)
+        for table in Store.SCHEMA:
+            assert not list(channel.store.db[table].rows_where("user_key = ?", [key]))
+
+    telegram(scenario)
+
+
+def test_huge_message_edits_groups_and_admin_commands(telegram):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        user = 4001
+        fake.send_text(user, "容错" * 5000)
+        await fake.wait_for(lambda: fake.sent_to(user))
+        assert "只读了前" in fake.sent_to(user)[0].text
+        fake.edit_text(user, "改过的消息")
+        fake.send_text(5001, "/start", chat_type="group")
+        fake.send_text(user, "/stats")
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= 2 and fake.sent_to(-100))
+        assert "管理员" in fake.sent_to(user)[1].text
+        assert "私聊" in fake.sent_to(-100)[0].text
+        fake.send_text(ADMIN, "/stats")
+        fake.send_text(ADMIN, "/reload")
+        await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) >= 2)
+        texts = [c.text for c in fake.sent_to(ADMIN)]
+        assert any(t.startswith("用户 ") for t in texts) and any("内容已就绪" in t for t in texts)
+        await asyncio.sleep(0.5)
+        assert not any("改过的消息" in c.text for c in fake.calls)  # edits are ignored on purpose
+
+    telegram(scenario)
+
+
+def test_burst_from_one_user_is_answered_in_order(telegram):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        user = 6001
+        questions = ["你好", "怎么申请容错", "谢谢", "再见", "容错申请要什么材料"]
+        for text in questions:
+            fake.send_text(user, text)
+        await fake.wait_for(lambda: len(fake.sent_to(user)) >= len(questions))
+        sent = fake.sent_to(user)
+        assert len(sent) == len(questions)
+        assert sent[0].text.startswith("您好") and "依据：《" in sent[1].text and "依据：《" in sent[4].text
+        assert "不客气" in sent[2].text
+
+    telegram(scenario)
+
+
+def test_errors_are_reported_and_the_bot_keeps_running(telegram):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        real = channel.engine.handle
+
+        async def broken(*args, **kwargs):
+            raise RuntimeError("engine fault")
+
+        channel.engine.handle = broken
+        try:
+            fake.send_text(7001, "怎么申请容错")
+            await fake.wait_for(lambda: fake.sent_to(7001))
+            assert fake.sent_to(7001)[0].text == "系统繁忙，请稍后再试。"
+        finally:
+            channel.engine.handle = real
+        fake.send_text(7001, "怎么申请容错")
+        await fake.wait_for(lambda: len(fake.sent_to(7001)) >= 2)
+        assert "依据" in fake.sent_to(7001)[1].text
+
+    telegram(scenario)
+
+
+def test_bad_configuration_gives_one_clear_line():
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["serve"], env={"TELEGRAM_TOKEN": ""})
+    assert result.exit_code == 1 and "TELEGRAM_TOKEN is not set" in result.output
+    result = runner.invoke(cli, ["serve"], env={"TELEGRAM_TOKEN": "x", "POLICYBOT_ADMIN_IDS": "abc"})
+    assert result.exit_code == 1 and "POLICYBOT_ADMIN_IDS must be" in result.output and "Traceback" not in result.output
