@@ -47,6 +47,7 @@ class FakeTelegram:
     _runner: web.AppRunner | None = None
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _new_call: asyncio.Event = field(default_factory=asyncio.Event)
+    _closing: bool = False
 
     @property
     def base_url(self) -> str:
@@ -63,6 +64,9 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # release a long poll in flight
+        await asyncio.sleep(0.05)
         if self._runner:
             await self._runner.cleanup()
 
@@ -86,7 +90,7 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         while True:
             pending = [u for u in self._updates if u["update_id"] >= offset]
-            if pending or time.monotonic() >= deadline:
+            if pending or self._closing or time.monotonic() >= deadline:
                 return pending[:100]
             self._new_update.clear()
             try:
