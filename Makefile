@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup run test validate train eval bench clean
+.PHONY: help setup run test validate train eval bench bench-load clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,3 +34,6 @@ bench: setup  ## benchmark: start-up, turn latency, memory, training time (repor
 
 train: setup  ## regenerate Rasa data from faq/ and train if its inputs changed
 	@$(BIN)/policybot train
+
+bench-load: setup  ## load benchmark through a fake Bot API (reports/bench_load.json); USERS=200 TURNS=5000
+	@$(BIN)/python bench/bench_load.py --users $${USERS:-200} --turns $${TURNS:-5000}

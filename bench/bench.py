@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
@@ -22,15 +21,13 @@ import uuid
 from pathlib import Path
 
 from bot.config import load_settings
+from common import percentile, write_results
 from bot.content import validate
 from bot.engine import Engine
 from bot.evaluation import load_questions
 from bot.training import train
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def rss_mb(who: int) -> float:
@@ -93,10 +90,7 @@ def main() -> None:
     results["peak_rss_mb_bot"] = round(rss_mb(resource.RUSAGE_SELF))
     results["peak_rss_mb_action_server"] = round(rss_mb(resource.RUSAGE_CHILDREN))
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results(results, args.out)
 
 
 if __name__ == "__main__":

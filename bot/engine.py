@@ -142,6 +142,8 @@ class Engine:
             self.times.actions_ready = time.perf_counter() - started
             self.agent = await load
             self.times.model_load = time.perf_counter() - started
+            # The first prediction builds TensorFlow's graphs (seconds): pay it here, not on a user.
+            await self.agent.parse_message("你好")
         except BaseException:
             await self.close()
             raise

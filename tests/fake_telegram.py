@@ -23,6 +23,7 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "政策咨询", "usernam
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)
 
     @property
     def text(self) -> str:
