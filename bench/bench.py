@@ -30,6 +30,20 @@ from bot.training import train
 
 
 
+def store_write_ms(writes: int = 1000) -> dict:
+    """How long one event write takes (the Telegram channel does it off the reply path)."""
+    from bot.store import Store
+
+    store = Store(Path(tempfile.mkdtemp()) / "bench.db")
+    store.touch_user("bench-user")
+    timings = []
+    for index in range(writes):
+        begin = time.perf_counter()
+        store.record_turn("bench-user", "faq", f"faq_{index % 50}", 80.0, "")
+        timings.append((time.perf_counter() - begin) * 1000)
+    return {"store_write_ms_p50": round(percentile(timings, 0.5), 2), "store_write_ms_p95": round(percentile(timings, 0.95), 2)}
+
+
 def rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
@@ -85,6 +99,7 @@ def main() -> None:
             results["train_cold_s"] = round(time.perf_counter() - begin, 1)
             del os.environ["POLICYBOT_CACHE"]
 
+    results.update(store_write_ms())
     questions = [q.text for q in load_questions(settings.root / "tests" / "eval")]
     results.update(asyncio.run(measure_engine(settings, model, questions, args.turns)))
     results["peak_rss_mb_bot"] = round(rss_mb(resource.RUSAGE_SELF))

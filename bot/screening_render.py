@@ -45,7 +45,8 @@ def render_details(assessment: Assessment, questionnaire: Questionnaire) -> str:
     """The 六看 table with the user's answers and their effect, and the most similar cases."""
     lines = ["【“六看”对照】"]
     for row in assessment.looks:
-        lines.append(f"{row.name}：{EFFECT_WORDS[row.effect]}")
+        effect = EFFECT_WORDS[row.effect] if row.effect or not row.answers else "未发现不利情形"
+        lines.append(f"{row.name}：{effect}")
         for question, label in row.answers:
             lines.append(f"  - {question} → {label}")
         if not row.answers:

@@ -66,6 +66,16 @@ def test_greet_question_related_button_out_of_scope(engine, engine_db):
     assert rows and rows[0]["kind"] == "out_of_scope"
 
 
+def test_disambiguation_offers_choices_and_a_choice_answers(engine):
+    me = user()
+    [question] = engine.talk(me, "容错 标准")
+    assert question.kind == "clarify" and question.text == "您想问的是哪一个？请点选："
+    assert 2 <= len(question.buttons) <= 3
+    chosen = json.loads(question.buttons[1].payload[len("/pick"):])["faq_id"]
+    [answer] = engine.talk(me, question.buttons[1].payload)
+    assert answer.kind == "faq" and answer.faq_id == chosen and "依据：《" in answer.text
+
+
 def test_traditional_characters_and_typos_are_understood(engine):
     [answer] = engine.talk(user(), "容錯申請要準備哪些材料")
     assert answer.kind == "faq" and answer.faq_id == "apply_materials"

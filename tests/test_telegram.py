@@ -201,3 +201,38 @@ def test_bad_configuration_gives_one_clear_line():
     assert result.exit_code == 1 and "TELEGRAM_TOKEN is not set" in result.output
     result = runner.invoke(cli, ["serve"], env={"TELEGRAM_TOKEN": "x", "POLICYBOT_ADMIN_IDS": "abc"})
     assert result.exit_code == 1 and "POLICYBOT_ADMIN_IDS must be" in result.output and "Traceback" not in result.output
+
+
+def test_policybot_serve_against_the_fake_server_and_clean_shutdown(tmp_path, trained_model):
+    """The real command, as a deployment runs it: answers, then stops on SIGTERM with no orphans."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    loop = asyncio.new_event_loop()
+    fake = loop.run_until_complete(FakeTelegram().start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    env = dict(os.environ, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
+               POLICYBOT_DB=str(tmp_path / "serve.db"), POLICYBOT_SECRET="serve-test")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        loop.call_soon_threadsafe(fake.send_text, 8001, "/start")
+        loop.call_soon_threadsafe(fake.send_text, 8001, "容错申请要准备哪些材料")
+        deadline = time.monotonic() + 180
+        while len(fake.sent_to(8001)) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.5)
+        sent = fake.sent_to(8001)
+        assert len(sent) >= 2, process.stdout.read().decode(errors="replace")[-3000:] if process.poll() is not None else sent
+        assert sent[0].text.startswith("您好") and "依据：《" in sent[1].text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+        loop.call_soon_threadsafe(loop.stop)
+    assert code == 0
+    leftovers = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert leftovers == [], "the action server outlived the bot"

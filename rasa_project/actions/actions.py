@@ -101,6 +101,9 @@ class ValidateScreeningForm(FormValidationAction):
             return {"screening_input": "cancelled", "screening_status": "cancelled"}
         parse = tracker.latest_message or {}
         answers = tracker.get_slot("screening_answers") or {}
+        if (parse.get("intent") or {}).get("name") == "start_screening":
+            # The message that opened the form (or asked again): not an answer, just ask.
+            return {"screening_input": None, "screening_answers": answers}
         turn = flow.take_input(questionnaire, dialogue, answers, parse, int(tracker.get_slot("screening_misses") or 0))
         if turn.unmatched and (parse.get("intent") or {}).get("name") not in ("choose", "affirm", "deny", "greet"):
             # A question asked in the middle of the form: answer it, then the form asks again.
