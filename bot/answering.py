@@ -88,25 +88,21 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
         confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
         return faq_reply(faq[dialogue.intent_answers[intent]], content, dialogue, confidence)
     limits = dialogue.thresholds
-    if not _faq_is_plausible(parse):
-        return knowledge_or_decline(parse.get("text") or "", content, dialogue)
-    ranked = candidates(parse, content, limits.lexical_weight)
+    text = parse.get("text") or ""
+    ranked = candidates(parse, content, limits.lexical_weight) if _faq_is_plausible(parse) else []
     if not ranked:
-        return knowledge_or_decline(parse.get("text") or "", content, dialogue)
+        return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
-    runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
-    if top.confidence >= limits.answer and top.confidence - runner_up >= limits.margin:
+    close = [c for c in ranked[: limits.clarify_max]
+             if c.confidence >= limits.clarify_floor and top.confidence - c.confidence < limits.margin]
+    if top.confidence >= limits.answer and len(close) < 2:  # a clear winner
         return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
-    close = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor
-             and top.confidence - c.confidence < limits.margin]
-    if top.confidence >= limits.answer and len(close) < 2:
-        return faq_reply(faq[top.faq_id], content, dialogue, top.confidence)
-    if len(close) >= 2:
+    if len(close) >= 2:  # a near tie: ask which one was meant
         return clarify_reply([faq[c.faq_id] for c in close], dialogue, top.confidence)
-    found = knowledge_reply_if_strong(parse.get("text") or "", content, dialogue)
+    found = knowledge_reply_if_strong(text, content, dialogue)
     if found is not None:
         return found
-    if top.confidence >= limits.clarify_floor:
+    if top.confidence >= limits.clarify_floor:  # weak but not nothing: offer the best guesses
         options = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2]
         return clarify_reply([faq[c.faq_id] for c in options], dialogue, top.confidence)
     return decline(content, dialogue, kind="fallback")

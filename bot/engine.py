@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +156,7 @@ class Engine:
         if self.db_path:
             env["POLICYBOT_DB"] = self.db_path
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.settings.root), env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port), "--logging-config-file", ""]
-        command = command[:-2]  # rasa_sdk's own logging defaults are fine; keep the flag list short
+        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
         return subprocess.Popen(
             command, cwd=self.settings.rasa_dir, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
@@ -216,7 +216,7 @@ class Engine:
             return [Reply(text=EMPTY_INPUT, kind="smalltalk")]
         from rasa.core.channels.channel import UserMessage
 
-        collector = _Collector()
+        collector = _collector_class()()
         await self.agent.handle_message(
             UserMessage(message, output_channel=collector, sender_id=user_key, metadata=metadata or {})
         )
@@ -269,7 +269,9 @@ class Engine:
         return normalize(text), notes
 
 
+@lru_cache(maxsize=1)
 def _collector_class() -> type:
+    """Defined on first use: importing rasa costs seconds."""
     from rasa.core.channels.channel import CollectingOutputChannel
 
     class Collector(CollectingOutputChannel):
@@ -279,16 +281,6 @@ def _collector_class() -> type:
             self.messages.append(dict(message))
 
     return Collector
-
-
-_COLLECTOR: type | None = None
-
-
-def _Collector() -> Any:  # noqa: N802 - a lazily defined class (rasa is imported on first use)
-    global _COLLECTOR
-    if _COLLECTOR is None:
-        _COLLECTOR = _collector_class()
-    return _COLLECTOR()
 
 
 def _to_reply(message: dict[str, Any]) -> Reply:

@@ -34,14 +34,9 @@ def faq_training_data(content: Content) -> dict:
     responses = {}
     for entry in content.faq:
         examples = list(dict.fromkeys(normalize(text) for text in entry.examples))
-        nlu.append({"intent": f"faq/{entry.id}", "examples": "".join(f"- {_quote(e)}\n" for e in examples)})
+        nlu.append({"intent": f"faq/{entry.id}", "examples": "".join(f"- {e}\n" for e in examples)})
         responses[f"utter_faq/{entry.id}"] = [{"text": f"faq:{entry.id}"}]
     return {"version": "3.1", "nlu": nlu, "responses": responses}
-
-
-def _quote(example: str) -> str:
-    # Examples go into a YAML block as list items; "- " lines are plain text to Rasa.
-    return example.replace("\n", " ")
 
 
 class _LiteralDumper(yaml.SafeDumper):
