@@ -49,6 +49,7 @@ class FakeTelegram:
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _new_call: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: bool = False
+    _by_chat: dict = field(default_factory=dict)  # (method, chat id) -> calls: sent_to() stays O(1) under load
 
     @property
     def base_url(self) -> str:
@@ -81,7 +82,11 @@ class FakeTelegram:
         params = {k: (v if isinstance(v, str) else getattr(v, "filename", "file")) for k, v in params.items()}
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
+        chat = params.get("chat_id")
+        if chat is not None:
+            self._by_chat.setdefault((method, int(chat)), []).append(call)
         self._new_call.set()
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
@@ -159,7 +164,7 @@ class FakeTelegram:
     # ---- waiting for the bot ----
 
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
-        return [c for c in self.calls if c.method == method and int(c.params.get("chat_id", 0)) == chat_id]
+        return list(self._by_chat.get((method, chat_id), ()))
 
     async def wait_for(self, predicate, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
