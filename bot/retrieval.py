@@ -99,17 +99,6 @@ class KnowledgeIndex:
         return hits
 
 
-_latest: tuple[Content, KnowledgeIndex] | None = None
-
-
-def index_for(content: Content) -> KnowledgeIndex:
-    """The index of this content object, rebuilt only when the content is reloaded."""
-    global _latest
-    if _latest is None or _latest[0] is not content:
-        _latest = (content, KnowledgeIndex(content))
-    return _latest[1]
-
-
 class ExampleIndex:
     """Nearest FAQ examples by character n-gram TF-IDF: a lexical second opinion.
 
@@ -140,11 +129,22 @@ class ExampleIndex:
         return {faq_id: float(score) for faq_id, score in zip(self.ids, best)}
 
 
-_latest_examples: tuple[Content, ExampleIndex] | None = None
+# One index of each kind for the content object in use; rebuilt when the content is reloaded.
+_indexes: dict[type, tuple[Content, object]] = {}
+
+
+def _index(kind: type, content: Content):
+    cached = _indexes.get(kind)
+    if cached is None or cached[0] is not content:
+        cached = _indexes[kind] = (content, kind(content))
+    return cached[1]
+
+
+def index_for(content: Content) -> KnowledgeIndex:
+    """The knowledge search index of this content."""
+    return _index(KnowledgeIndex, content)
 
 
 def example_index_for(content: Content) -> ExampleIndex:
-    global _latest_examples
-    if _latest_examples is None or _latest_examples[0] is not content:
-        _latest_examples = (content, ExampleIndex(content))
-    return _latest_examples[1]
+    """The FAQ example similarity index of this content."""
+    return _index(ExampleIndex, content)

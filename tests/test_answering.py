@@ -46,12 +46,19 @@ def test_confident_top_answer_is_given_with_sources_and_related(live):
     assert all(b.payload.startswith('/pick{"faq_id":') and len(b.payload.encode()) <= 64 for b in reply.buttons)
 
 
-def test_answer_text_follows_edits_without_retraining(tmp_path):
+@pytest.fixture
+def copied_content(tmp_path):
+    """A copy of the shipped faq/ and knowledge/ that a test may edit."""
     import shutil
 
     root = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "faq", root / "faq")
     shutil.copytree(PROJECT_ROOT / "knowledge", root / "knowledge")
+    return root
+
+
+def test_answer_text_follows_edits_without_retraining(copied_content):
+    root = copied_content
     live = LiveContent(root)
     content, dialogue = live.get()
     target = root / "faq" / "apply.yml"
@@ -62,12 +69,8 @@ def test_answer_text_follows_edits_without_retraining(tmp_path):
     assert reply.text.startswith("【已更新】")
 
 
-def test_broken_edit_keeps_the_last_good_content(tmp_path):
-    import shutil
-
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "faq", root / "faq")
-    shutil.copytree(PROJECT_ROOT / "knowledge", root / "knowledge")
+def test_broken_edit_keeps_the_last_good_content(copied_content):
+    root = copied_content
     live = LiveContent(root)
     before, _ = live.get()
     (root / "faq" / "apply.yml").write_text("entries: [\n", encoding="utf-8")
