@@ -32,6 +32,7 @@ def telegram(engine, tmp_path):
             await application.initialize()
             await application.start()
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            channel.application = application  # for tests that call the channel directly
             try:
                 await scenario(fake, channel)
             finally:
@@ -236,3 +237,25 @@ def test_policybot_serve_against_the_fake_server_and_clean_shutdown(tmp_path, tr
     assert code == 0
     leftovers = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], "the action server outlived the bot"
+
+
+def test_a_reply_with_a_document_is_sent_as_a_file(telegram, tmp_path):
+    from types import SimpleNamespace
+
+    from telegram import Update
+
+    from bot.answering import Reply
+
+    document = tmp_path / "自查结果.txt"
+    document.write_text("初步自查结果", encoding="utf-8")
+
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        bot = channel.application.bot
+        update = Update.de_json(fake.send_text(9001, "占位"), bot)
+        await fake.wait_for(lambda: fake.sent_to(9001))  # the bot answered the queued message
+        reply = Reply("您的自查结果见附件。", kind="screening", extra={"document": str(document)})
+        await channel.send_replies(update, SimpleNamespace(bot=bot), [reply])
+        await fake.wait_for(lambda: fake.sent_to(9001, "sendDocument"))
+        assert fake.sent_to(9001)[-1].text == "您的自查结果见附件。"
+
+    telegram(scenario)
