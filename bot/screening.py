@@ -306,7 +306,7 @@ def load_questionnaire(root: Path, content: Content | None = None, explore: bool
             options.append(Option(oid, str(option["label"]).strip(), aliases))
         if len(options) < 2:
             problem(raw.line_of("options"), "a question needs at least 2 options", qid)
-        ask_if = {str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in (raw.get("ask_if") or {}).items()}
+        ask_if = _conditions(raw.get("ask_if"))
         questions.append(Question(qid, text(raw, "text", line, qid), text(raw, "help", line, qid), look,
                                   tuple(options), ask_if, line))
 
@@ -321,7 +321,7 @@ def load_questionnaire(root: Path, content: Content | None = None, explore: bool
         effect = str(raw.get("effect", ""))
         if effect not in EFFECTS:
             problem(raw.line_of("effect"), f"effect '{effect}' must be one of {', '.join(EFFECTS)}", rid)
-        when = {str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in (raw.get("when") or {}).items()}
+        when = _conditions(raw.get("when"))
         if not when:
             problem(line, "a rule needs 'when:' conditions", rid)
         sources = tuple(str(s) for s in raw.get("sources") or ())
@@ -351,6 +351,13 @@ def load_questionnaire(root: Path, content: Content | None = None, explore: bool
     )
     problems += check_questionnaire(questionnaire, content, explore)
     return (questionnaire if not any(p.is_error for p in problems) else None), problems
+
+
+def _conditions(raw: Any) -> dict[str, tuple[str, ...]]:
+    """``{question: [option, ...]}`` from YAML (one option may stand alone, unquoted yes/no too)."""
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): tuple(_option_key(x) for x in (v if isinstance(v, list) else [v])) for k, v in raw.items()}
 
 
 def _word_lists(raw: Any) -> dict[str, tuple[str, ...]]:
@@ -413,17 +420,19 @@ def check_questionnaire(questionnaire: Questionnaire, content: Content | None = 
     return problems
 
 
+def _walk(questionnaire: Questionnaire, answers: dict[str, str], choices) -> Iterable[dict[str, str]]:
+    """Every complete answer set reachable from ``answers``, taking ``choices(question)`` at each step."""
+    question = next_question(questionnaire, answers)
+    if question is None:
+        yield answers
+        return
+    for option in choices(question):
+        yield from _walk(questionnaire, {**answers, question.id: option.id}, choices)
+
+
 def complete_paths(questionnaire: Questionnaire, limit: int = 50_000, seed: int = 7) -> Iterable[dict[str, str]]:
     """Complete answer sets: every path in order up to ``limit``, then a fixed random sample."""
-    def walk(answers: dict[str, str]) -> Iterable[dict[str, str]]:
-        question = next_question(questionnaire, answers)
-        if question is None:
-            yield answers
-            return
-        for option in question.options:
-            yield from walk({**answers, question.id: option.id})
-
-    yield from itertools.islice(walk({}), limit)
+    yield from itertools.islice(_walk(questionnaire, {}, lambda question: question.options), limit)
     yield from random_paths(questionnaire, limit // 10, seed)
 
 
@@ -444,18 +453,11 @@ def paths_for_rule(questionnaire: Questionnaire, rule: Rule) -> Iterable[dict[st
         if question.id in relevant:
             relevant |= set(question.ask_if)
 
-    def walk(answers: dict[str, str]) -> Iterable[dict[str, str]]:
-        question = next_question(questionnaire, answers)
-        if question is None:
-            yield answers
-            return
+    def choices(question: Question) -> Iterable[Option]:
         options = question.options if question.id in relevant else question.options[:1]
-        for option in options:
-            if question.id in rule.when and option.id not in rule.when[question.id]:
-                continue
-            yield from walk({**answers, question.id: option.id})
+        return [o for o in options if question.id not in rule.when or o.id in rule.when[question.id]]
 
-    return walk({})
+    return _walk(questionnaire, {}, choices)
 
 
 def _explore(questionnaire: Questionnaire) -> tuple[set[str], set[str]]:

@@ -111,7 +111,7 @@ def take_input(questionnaire: Questionnaire, dialogue: Dialogue, answers: dict[s
         option_id = match_option(questionnaire, current, text)
         if option_id is not None:
             return Turn({**answers, current.id: option_id})
-    if current is None and control_word(questionnaire, text) is None and comparable(text) in {
+    if current is None and action is None and comparable(text) in {
         comparable(w) for w in questionnaire.typed_answers.get("yes", ())
     }:
         return Turn(answers, status="done")  # "是/好的" at the review confirms
