@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content import Content, FaqEntry
-from bot.dialogue import Dialogue
-from bot.retrieval import Hit, example_index_for, index_for
+from bot.dialogue import Dialogue, Thresholds
+from bot.retrieval import OUT_OF_SCOPE, Hit, classifier_for, example_index_for, index_for
 
 PICK_INTENT = "pick"
 
@@ -58,21 +58,31 @@ class Candidate:
     confidence: float
 
 
-def candidates(parse: dict[str, Any], content: Content, lexical_weight: float = 0.0) -> list[Candidate]:
-    """FAQ entries ranked best first: the ResponseSelector's confidence blended with the
-    lexical similarity of the closest example (``lexical_weight`` of it)."""
+def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | None = None,
+               classified: dict[str, float] | None = None) -> list[Candidate]:
+    """FAQ entries ranked best first by a weighted mean of three opinions: the
+    ResponseSelector's confidence, the FAQ classifier's score (``classified`` if already
+    computed) and the similarity of the closest example (weights from ``limits``; without
+    them, the selector alone)."""
     selector = (parse.get("response_selector") or {}).get("faq") or {}
     known = content.faq_by_id()
-    scores = {}
+    model: dict[str, float] = {}
     for item in selector.get("ranking") or []:
         key = str(item.get("intent_response_key", "")).split("/", 1)[-1]
         if key in known:
-            scores[key] = float(item.get("confidence", 0.0))
-    if lexical_weight > 0 and parse.get("text"):
-        lexical = example_index_for(content).scores(parse["text"])
-        scores = {key: (1 - lexical_weight) * scores.get(key, 0.0) + lexical_weight * lexical.get(key, 0.0)
-                  for key in set(scores) | set(lexical)}
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+            model[key] = float(item.get("confidence", 0.0))
+    opinions = [(1.0, model)]
+    text = parse.get("text") or ""
+    if limits is not None:
+        opinions = [(limits.model_weight, model)]
+        if text and limits.classifier_weight > 0:
+            opinions.append((limits.classifier_weight, classified or classifier_for(content).scores(text)))
+        if text and limits.nearest_weight > 0:
+            opinions.append((limits.nearest_weight, example_index_for(content).scores(text)))
+    total = sum(weight for weight, _ in opinions) or 1.0
+    keys = set().union(*(scores for _, scores in opinions)) & set(known)
+    blended = {key: sum(weight * scores.get(key, 0.0) for weight, scores in opinions) / total for key in keys}
+    ranked = sorted(blended.items(), key=lambda item: (-item[1], item[0]))
     return [Candidate(key, score) for key, score in ranked]
 
 
@@ -89,7 +99,10 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
         return faq_reply(faq[dialogue.intent_answers[intent]], content, dialogue, confidence)
     limits = dialogue.thresholds
     text = parse.get("text") or ""
-    ranked = candidates(parse, content, limits.lexical_weight) if _faq_is_plausible(parse) else []
+    classified = classifier_for(content).scores(text) if text else {}
+    if classified and _classifier_declines(classified, limits):
+        return decline(content, dialogue, kind="out_of_scope")
+    ranked = candidates(parse, content, limits, classified) if _faq_is_plausible(parse) else []
     if not ranked:
         return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
@@ -106,6 +119,14 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
         options = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2]
         return clarify_reply([faq[c.faq_id] for c in options], dialogue, top.confidence)
     return decline(content, dialogue, kind="fallback")
+
+
+def _classifier_declines(classified: dict[str, float], limits: Thresholds) -> bool:
+    """The FAQ classifier is sure the question is like the out-of-scope examples (党费, 考公,
+    天气 …): a second check after the intent classifier, which sometimes takes a near-domain
+    question for a policy one."""
+    best = max(classified, key=classified.get)
+    return best == OUT_OF_SCOPE and classified[best] >= limits.classifier_decline
 
 
 def _faq_is_plausible(parse: dict[str, Any]) -> bool:

@@ -17,7 +17,11 @@ class Thresholds:
     clarify_floor: float = 0.2
     clarify_max: int = 3
     knowledge_min_coverage: float = 0.6
-    lexical_weight: float = 0.6
+    # Weights of the three opinions on which FAQ entry was meant (see answering.candidates).
+    model_weight: float = 1.0
+    classifier_weight: float = 1.0
+    nearest_weight: float = 1.0
+    classifier_decline: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,18 @@ def test_good_tree_loads_typed_records(make_tree):
     assert content.sources["seed_a"].citation() == "《测试文件甲》（测试机关）"
 
 
+def test_out_of_scope_examples_come_from_the_rasa_nlu_data(make_tree):
+    nlu = 'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - 你好\n' \
+          '  - intent: out_of_scope\n    examples: |\n      - 公积金怎么取\n      - 明天下雨吗\n'
+    content, problems = load_content(make_tree({"rasa_project/data/nlu/base.yml": nlu}))
+    assert problems == [] and content.out_of_scope == ("公积金怎么取", "明天下雨吗")
+
+
+def test_broken_nlu_file_is_a_problem_not_a_crash(make_tree):
+    content, problems = load_content(make_tree({"rasa_project/data/nlu/base.yml": "nlu: [unclosed\n"}))
+    assert content.out_of_scope == () and [p.path for p in problems] == ["rasa_project/data/nlu/base.yml"]
+
+
 def test_good_tree_is_clean(make_tree):
     assert messages(make_tree()) == []
 

@@ -69,5 +69,8 @@ class LiveContent:
         if questionnaire is None and self._questionnaire is not None:
             logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
             questionnaire = self._questionnaire
+        from bot.retrieval import warm
+
+        warm(content)  # the classifier trains here, not on the first question after the reload
         self._content, self._dialogue, self._questionnaire, self._stamp = content, dialogue, questionnaire, stamp
         logger.info("content loaded: %d FAQ entries", len(content.faq))

@@ -305,14 +305,33 @@ def load_cases(root: Path, problems: list[Problem]) -> list[Case]:
     return cases
 
 
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+
+
+def load_out_of_scope(root: Path, problems: list[Problem]) -> tuple[str, ...]:
+    """The ``out_of_scope`` examples of the hand-written Rasa NLU data (rasa_project/data/nlu)."""
+    examples: list[str] = []
+    for path in sorted((root / "rasa_project" / "data" / "nlu").glob("*.y*ml")):
+        reader, data = _load_file(root, path)
+        blocks = data.get("nlu") if isinstance(data, dict) else None
+        for block in blocks if isinstance(blocks, list) else []:
+            if isinstance(block, dict) and block.get("intent") == OUT_OF_SCOPE_INTENT:
+                lines = str(block.get("examples") or "").splitlines()
+                examples += [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+        problems.extend(reader.problems)
+    return tuple(e for e in examples if e)
+
+
 def load_content(root: Path) -> tuple[Content, list[Problem]]:
-    """Load faq/ and knowledge/ under ``root``; return the content and every problem found."""
+    """Load faq/ and knowledge/ (and the out-of-scope examples) under ``root``; return the
+    content and every problem found."""
     problems: list[Problem] = []
     content = Content(
         sources=load_sources(root, problems),
         topics=load_topics(root, problems),
         items=load_items(root, problems),
         cases=load_cases(root, problems),
+        out_of_scope=load_out_of_scope(root, problems),
     )
     return content, problems
 

@@ -127,6 +127,9 @@ class Content:
     topics: list[Topic] = field(default_factory=list)
     items: list[KnowledgeItem] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
+    # Questions the bot must decline (the Rasa out_of_scope examples): the FAQ classifier
+    # learns them as one more class, so a question like these does not get a FAQ answer.
+    out_of_scope: tuple[str, ...] = ()
 
     @property
     def faq(self) -> list[FaqEntry]:
