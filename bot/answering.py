@@ -102,7 +102,7 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     classified = classifier_for(content).scores(text) if text else {}
     if classified and _classifier_declines(classified, limits):
         return decline(content, dialogue, kind="out_of_scope")
-    ranked = candidates(parse, content, limits, classified) if _faq_is_plausible(parse) else []
+    ranked = candidates(parse, content, limits, classified) if _faq_is_plausible(parse, classified) else []
     if not ranked:
         return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
@@ -129,13 +129,18 @@ def _classifier_declines(classified: dict[str, float], limits: Thresholds) -> bo
     return best == OUT_OF_SCOPE and classified[best] >= limits.classifier_decline
 
 
-def _faq_is_plausible(parse: dict[str, Any]) -> bool:
-    """The message is a policy question: faq is the top intent, or the runner-up to a fallback."""
+def _faq_is_plausible(parse: dict[str, Any], classified: dict[str, float]) -> bool:
+    """The message is a policy question: faq is the top intent; or the intent classifier is
+    unsure (fallback) and faq is a runner-up, or the FAQ classifier puts a FAQ entry first."""
     ranking = [i.get("name") for i in parse.get("intent_ranking") or []]
     intent = (parse.get("intent") or {}).get("name")
     if intent == "faq":
         return True
-    return intent == "nlu_fallback" and "faq" in ranking[:3] and "out_of_scope" not in ranking[:2]
+    if intent != "nlu_fallback":
+        return False
+    if "faq" in ranking[:3] and "out_of_scope" not in ranking[:2]:
+        return True
+    return bool(classified) and max(classified, key=classified.get) != OUT_OF_SCOPE
 
 
 def faq_reply(entry: FaqEntry, content: Content, dialogue: Dialogue, confidence: float) -> Reply:

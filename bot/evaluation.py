@@ -15,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.answering import candidates
 from bot.channels.batch import main_reply
+from bot.content.live import LiveContent
 from bot.text import comparable
 
 
@@ -40,9 +42,10 @@ def load_questions(folder: Path) -> list[Question]:
 
 
 def training_overlap(questions: list[Question], examples: list[str]) -> list[str]:
-    """Eval questions that are also training examples (ignoring punctuation and script)."""
-    known = {comparable(e) for e in examples}
-    return [q.text for q in questions if comparable(q.text) in known]
+    """Eval questions that are also training examples (ignoring punctuation and script, but
+    not typos: 糾措啥意思 tests that the typo is understood, 纠错啥意思 may be trained)."""
+    known = {comparable(e, wording=False) for e in examples}
+    return [q.text for q in questions if comparable(q.text, wording=False) in known]
 
 
 @dataclass
@@ -95,13 +98,14 @@ class Report:
 
 
 async def run_eval(engine, questions: list[Question]) -> Report:
+    """Every question through the engine; top-3 is the blended ranking the bot decides from."""
+    content, dialogue = LiveContent(engine.settings.root).get()
     outcomes = []
     for question in questions:
         replies = await engine.handle(f"eval-{uuid.uuid4().hex}", question.text)
         reply = main_reply(replies)
         parse = await engine.parse(question.text)
-        ranking = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
-        top3 = [str(r.get("intent_response_key", "")).split("/", 1)[-1] for r in ranking[:3]]
+        top3 = [c.faq_id for c in candidates(parse, content, dialogue.thresholds)[:3]]
         outcomes.append(Outcome(question.text, question.accept, reply.kind, reply.faq_id, reply.confidence,
                                 top3, list(reply.extra.get("options", []))))
     return summarise(outcomes)

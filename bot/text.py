@@ -1,16 +1,23 @@
 """Text normalisation shared by the validator, retrieval and the channels.
 
-Users write traditional characters, full-width forms and stray spaces; the content is in
-simplified Chinese. Everything that compares text goes through ``normalize``.
+Users write traditional characters, full-width forms, stray spaces, dialect characters and
+homophone typos; the content is in simplified Chinese. Everything that compares text goes
+through ``normalize`` (the replacements are content: knowledge/wording.yml).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
 from opencc import OpenCC
+
+logger = logging.getLogger(__name__)
+WORDING_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "wording.yml"
 
 _t2s = OpenCC("t2s")
 _PUNCT_OR_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -23,14 +30,47 @@ def to_simplified(text: str) -> str:
     return _t2s.convert(unicodedata.normalize("NFKC", text))
 
 
-def normalize(text: str) -> str:
-    """Simplified, lower-case, single-spaced text, as the NLU sees it."""
-    return " ".join(to_simplified(text).lower().split())
+def read_wording(path: Path) -> dict[str, str]:
+    """The ``replace:`` map of a wording file; raises ValueError saying what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read: {exc}") from exc
+    table = data.get("replace") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        raise ValueError("expected a mapping 'replace:' of written form -> standard form")
+    bad = [k for k, v in table.items() if not isinstance(k, str) or not isinstance(v, str) or not k.strip()]
+    if bad:
+        raise ValueError(f"replace: every entry must map text to text, not {bad[0]!r}")
+    return {to_simplified(k).lower(): to_simplified(v).lower() for k, v in table.items()}
 
 
-def comparable(text: str) -> str:
+@lru_cache(maxsize=1)
+def _wording() -> tuple[re.Pattern | None, dict[str, str]]:
+    try:
+        table = read_wording(WORDING_FILE)
+    except ValueError as exc:  # `policybot validate` reports it; the bot goes on without it
+        logger.warning("%s: %s", WORDING_FILE, exc)
+        return None, {}
+    if not table:
+        return None, {}
+    # longest first, so that an identity entry (什么样) protects a longer word from a shorter one (么样)
+    keys = sorted(table, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, keys))), table
+
+
+@lru_cache(maxsize=8192)
+def normalize(text: str, wording: bool = True) -> str:
+    """Simplified, lower-case, single-spaced text with dialect characters and typos of
+    knowledge/wording.yml replaced (unless ``wording`` is false), as the NLU sees it."""
+    text = " ".join(to_simplified(text).lower().split())
+    pattern, table = _wording() if wording else (None, {})
+    return pattern.sub(lambda m: table[m.group(0)], text) if pattern else text
+
+
+def comparable(text: str, wording: bool = True) -> str:
     """``normalize`` without punctuation and spaces: for detecting duplicates."""
-    return _PUNCT_OR_SPACE.sub("", normalize(text))
+    return _PUNCT_OR_SPACE.sub("", normalize(text, wording))
 
 
 def visible_length(text: str) -> int:

@@ -43,6 +43,20 @@ def test_broken_nlu_file_is_a_problem_not_a_crash(make_tree):
     assert content.out_of_scope == () and [p.path for p in problems] == ["rasa_project/data/nlu/base.yml"]
 
 
+def test_wording_file_is_checked(make_tree):
+    assert messages(make_tree({"knowledge/wording.yml": "replace:\n  容措: 容错\n"})) == []
+    assert messages(make_tree({"knowledge/wording.yml": "replace: [容措]\n"})) == [
+        "knowledge/wording.yml: expected a mapping 'replace:' of written form -> standard form"]
+
+
+def test_dialect_characters_and_typos_are_normalised():
+    from bot.text import normalize
+
+    assert normalize("上頭叫我做嘅 出咗事 我有冇責任") == "上头叫我做的 出了事 我有没有责任"
+    assert normalize("容措申清") == "容错申请"
+    assert normalize("什么样的错 我么样办") == "什么样的错 我怎么样办"  # 什么样 is protected
+
+
 def test_good_tree_is_clean(make_tree):
     assert messages(make_tree()) == []
 

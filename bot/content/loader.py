@@ -29,7 +29,7 @@ from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_loca
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Files in knowledge/ that other modules own (loaded by them, not here).
-OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml"}
+OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml"}
 
 # field name -> (type, required). Types: str, int, strlist, map, parts.
 SOURCE_FIELDS = {

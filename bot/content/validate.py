@@ -30,6 +30,7 @@ def validate(root: Path, seeds_dir: Path | None = None, screening: bool = True) 
     problems += check_faq_shape(content)
     problems += check_paraphrases(content)
     problems += check_dialogue(root, content)
+    problems += check_wording(root)
     if screening:
         problems += check_screening(root, content)
     if seeds_dir is not None and seeds_dir.is_dir():
@@ -154,6 +155,20 @@ def check_dialogue(root: Path, content: Content) -> list[Problem]:
     known = content.faq_by_id()
     named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons]
     return [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
+
+
+def check_wording(root: Path) -> list[Problem]:
+    """knowledge/wording.yml, when present, maps written forms to standard ones."""
+    from bot.text import read_wording
+
+    path = root / "knowledge" / "wording.yml"
+    if not path.exists():
+        return []
+    try:
+        read_wording(path)
+    except ValueError as exc:
+        return [Problem("knowledge/wording.yml", 0, str(exc))]
+    return []
 
 
 def check_screening(root: Path, content: Content) -> list[Problem]:
