@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.content import Content, FaqEntry
 from bot.dialogue import Dialogue, Thresholds
-from bot.retrieval import OUT_OF_SCOPE, Hit, classifier_for, example_index_for, index_for
+from bot.retrieval import OUT_OF_SCOPE, Hit, classifier_for, example_index_for, index_for, words
+from bot.text import comparable
 
 PICK_INTENT = "pick"
 
@@ -106,6 +107,8 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     if not ranked:
         return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
+    if top.confidence < limits.vague_below and _only_generic_words(text, dialogue):
+        return topics_reply(content, dialogue, top.confidence)
     close = [c for c in ranked[: limits.clarify_max]
              if c.confidence >= limits.clarify_floor and top.confidence - c.confidence < limits.margin]
     if top.confidence >= limits.answer and len(close) < 2:  # a clear winner
@@ -119,6 +122,19 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
         options = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2]
         return clarify_reply([faq[c.faq_id] for c in options], dialogue, top.confidence)
     return decline(content, dialogue, kind="fallback")
+
+
+def _only_generic_words(text: str, dialogue: Dialogue) -> bool:
+    """Nothing in the message says what it is about (容错, 问一下容错, 容错相关 …)."""
+    tokens = [t for t in words(comparable(text)) if t.strip()]
+    return bool(tokens) and bool(dialogue.generic_words) and all(t in dialogue.generic_words for t in tokens)
+
+
+def topics_reply(content: Content, dialogue: Dialogue, confidence: float) -> Reply:
+    """Ask what the user wants to know, with the main topics as buttons (a vague message)."""
+    faq = content.faq_by_id()
+    return Reply(text=dialogue.text("vague"), kind="clarify", buttons=topic_buttons(content, dialogue),
+                 confidence=confidence, extra={"options": [i for i in dialogue.topic_buttons if i in faq]})
 
 
 def _classifier_declines(classified: dict[str, float], limits: Thresholds) -> bool:

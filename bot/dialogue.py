@@ -16,6 +16,7 @@ class Thresholds:
     margin: float = 0.15
     clarify_floor: float = 0.2
     clarify_max: int = 3
+    vague_below: float = 0.3
     knowledge_min_coverage: float = 0.6
     # Weights of the three opinions on which FAQ entry was meant (see answering.candidates).
     model_weight: float = 1.0
@@ -30,13 +31,14 @@ class Dialogue:
     intent_answers: dict[str, str]
     topic_buttons: tuple[str, ...]
     thresholds: Thresholds
+    generic_words: frozenset[str] = frozenset()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
 
 
 REQUIRED_TEXTS = (
-    "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify",
+    "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify", "vague",
     "knowledge_intro", "decline_out_of_scope", "decline_unknown", "help",
     "screening_progress", "screening_why_button", "screening_cancel_button", "screening_restart_button",
     "screening_confirm_button", "screening_edit_button", "screening_details_button", "screening_not_understood",
@@ -54,6 +56,9 @@ def load_dialogue(path: Path) -> Dialogue:
     missing = [key for key in REQUIRED_TEXTS if not isinstance(texts.get(key), str)]
     if missing:
         raise ContentError(f"{path}: texts: missing {', '.join(missing)}")
+    generic = data.get("generic_words") or []
+    if not isinstance(generic, list):
+        raise ContentError(f"{path}: generic_words: expected a list of words, like [容错, 问一下]")
     try:
         thresholds = Thresholds(**(data.get("thresholds") or {}))
     except TypeError as exc:
@@ -63,4 +68,5 @@ def load_dialogue(path: Path) -> Dialogue:
         intent_answers=dict(data.get("intent_answers") or {}),
         topic_buttons=tuple(data.get("topic_buttons") or ()),
         thresholds=thresholds,
+        generic_words=frozenset(str(w) for w in generic),
     )

@@ -73,6 +73,7 @@ texts:
   region_note: "以上是{region}的做法。"
   related_prefix: "相关："
   clarify: "您想问的是："
+  vague: "您想了解哪方面？"
   knowledge_intro: "资料："
   decline_out_of_scope: "不在范围内。"
   decline_unknown: "答不上来。"

@@ -131,6 +131,20 @@ def test_classifier_ranks_an_unseen_wording(live):
     assert abs(sum(scores.values()) - 1) < 1e-6 and OUT_OF_SCOPE in scores
 
 
+@pytest.mark.parametrize("text", ["容错", "问一下容错", "容错相关的", "請問容錯"])
+def test_a_message_of_generic_words_gets_the_topics_not_a_guess(live, text):
+    content, dialogue = live
+    reply = answering.answer(parse(text, ranking=[("apply_materials", 0.2), ("myths_personnel_file", 0.1)]), content, dialogue)
+    assert reply.kind == "clarify" and reply.text == dialogue.text("vague")
+    assert [b.title for b in reply.buttons] == [content.faq_by_id()[i].question for i in dialogue.topic_buttons]
+
+
+def test_a_specific_message_is_not_vague_even_when_short(live):
+    content, dialogue = live
+    reply = answering.answer(parse("容错 提拔", ranking=[("results_promotion", 0.2)]), content, dialogue)
+    assert reply.text != dialogue.text("vague")
+
+
 def test_weak_match_searches_the_knowledge_base(live):
     content, dialogue = live
     reply = answering.answer(parse("湖北回访教育了多少干部", ranking=[("results_promotion", 0.1)], intent="nlu_fallback"), content, dialogue)
