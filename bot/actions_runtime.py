@@ -10,6 +10,7 @@ from functools import lru_cache
 from bot.answering import Reply
 from bot.config import load_settings
 from bot.content.live import LiveContent
+from bot.retrieval import warm
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -34,4 +35,5 @@ class Runtime:
 def runtime() -> Runtime:
     settings = load_settings()
     db = os.environ.get("POLICYBOT_DB") or str(settings.db_path)
-    return Runtime(content=LiveContent(settings.root), store=Store(db) if db != ":none:" else None)
+    # the FAQ classifier trains at load, not on the first question after a (re)load
+    return Runtime(content=LiveContent(settings.root, on_load=warm), store=Store(db) if db != ":none:" else None)

@@ -72,10 +72,9 @@ def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | Non
         key = str(item.get("intent_response_key", "")).split("/", 1)[-1]
         if key in known:
             model[key] = float(item.get("confidence", 0.0))
-    opinions = [(1.0, model)]
+    opinions = [(limits.model_weight if limits else 1.0, model)]
     text = parse.get("text") or ""
     if limits is not None:
-        opinions = [(limits.model_weight, model)]
         if text and limits.classifier_weight > 0:
             opinions.append((limits.classifier_weight, classified or classifier_for(content).scores(text)))
         if text and limits.nearest_weight > 0:

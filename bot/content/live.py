@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Callable
 
 from bot.content.models import Content
 from bot.content.validate import validate
@@ -20,8 +21,11 @@ logger = logging.getLogger(__name__)
 class LiveContent:
     """Holds the current content and dialogue texts; ``get()`` reloads them after an edit."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, on_load: Callable[[Content], None] | None = None):
+        """``on_load`` runs on every newly loaded content before it is used (e.g. to build
+        search indexes off the answer path)."""
         self.root = root
+        self._on_load = on_load
         self._lock = threading.Lock()
         self._stamp: tuple = ()
         self._content: Content | None = None
@@ -69,8 +73,7 @@ class LiveContent:
         if questionnaire is None and self._questionnaire is not None:
             logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
             questionnaire = self._questionnaire
-        from bot.retrieval import warm
-
-        warm(content)  # the classifier trains here, not on the first question after the reload
+        if self._on_load is not None:
+            self._on_load(content)
         self._content, self._dialogue, self._questionnaire, self._stamp = content, dialogue, questionnaire, stamp
         logger.info("content loaded: %d FAQ entries", len(content.faq))
