@@ -25,11 +25,12 @@ from bot.content.models import (
     Topic,
 )
 from bot.content.problems import WARNING, Problem
+from bot.content.synonyms import SYNONYMS_FILE, Synonyms, parse_synonyms
 from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_located
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Files in knowledge/ that other modules own (loaded by them, not here).
-OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml"}
+OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml", "synonyms.yml"}
 
 # field name -> (type, required). Types: str, int, strlist, map, parts.
 SOURCE_FIELDS = {
@@ -322,6 +323,20 @@ def load_out_of_scope(root: Path, problems: list[Problem]) -> tuple[str, ...]:
     return tuple(e for e in examples if e)
 
 
+def load_synonyms(root: Path, problems: list[Problem]) -> Synonyms:
+    """knowledge/synonyms.yml, when present (the bot works without it)."""
+    path = root / SYNONYMS_FILE
+    if not path.exists():
+        return Synonyms()
+    reader, data = _load_file(root, path)
+    problems.extend(reader.problems)
+    if isinstance(data, LocatedDict) and isinstance(data.get("synonyms"), LocatedDict):
+        problems.extend(Problem(reader.path, line, f"standard term '{key}' is given twice") for key, line in data["synonyms"].duplicate_keys)
+    synonyms, found = parse_synonyms(data, reader.path)
+    problems.extend(found)
+    return synonyms
+
+
 def load_content(root: Path) -> tuple[Content, list[Problem]]:
     """Load faq/ and knowledge/ (and the out-of-scope examples) under ``root``; return the
     content and every problem found."""
@@ -332,6 +347,7 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
         items=load_items(root, problems),
         cases=load_cases(root, problems),
         out_of_scope=load_out_of_scope(root, problems),
+        synonyms=load_synonyms(root, problems),
     )
     return content, problems
 

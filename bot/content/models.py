@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from bot.content.synonyms import Synonyms
+
 OUTCOMES = ("likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review")
 SIX_LOOKS = ("nature", "basis", "motive", "process", "consequence", "attitude")
 ITEM_KINDS = {
@@ -130,6 +132,8 @@ class Content:
     # Questions the bot must decline (the Rasa out_of_scope examples): the FAQ classifier
     # learns them as one more class, so a question like these does not get a FAQ answer.
     out_of_scope: tuple[str, ...] = ()
+    # Everyday ways of saying policy terms (knowledge/synonyms.yml), for the FAQ matchers.
+    synonyms: Synonyms = field(default_factory=Synonyms)
 
     @property
     def faq(self) -> list[FaqEntry]:
