@@ -70,9 +70,10 @@ def training_inputs(settings: Settings) -> list[Path]:
 
 def fingerprint(settings: Settings) -> str:
     """A hash of the training inputs and the Rasa version: equal fingerprints, equal models."""
-    import rasa
+    from importlib.metadata import version
 
-    digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
+    # the installed version, without importing rasa (that takes ~10 s: TensorFlow)
+    digest = hashlib.sha256(f"rasa {version('rasa')}\n".encode())
     for path in training_inputs(settings):
         digest.update(path.relative_to(settings.rasa_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")

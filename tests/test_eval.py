@@ -10,10 +10,10 @@ from bot.evaluation import load_questions, run_eval, training_overlap, write_rep
 
 EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
 # Floors just under what the shipped model reaches (see the README); CI fails below them.
-MIN_TOP1 = 0.86
-MIN_TOP3 = 0.95
-MIN_REFUSALS = 0.94
-MAX_FALSE_REFUSALS = 0.04
+MIN_TOP1 = 0.88
+MIN_TOP3 = 0.96
+MIN_REFUSALS = 0.96
+MAX_FALSE_REFUSALS = 0.03
 
 
 def training_examples() -> list[str]:
