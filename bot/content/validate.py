@@ -17,6 +17,7 @@ from bot.text import comparable, visible_length
 MAX_ANSWER_CHARS = 400
 MIN_PARAPHRASES = 10
 NEAR_DUPLICATE_RATIO = 0.9
+_BLOCK = 256  # examples compared with all others at once by the near-duplicate check
 
 
 def validate(root: Path, seeds_dir: Path | None = None, screening: bool = True) -> tuple[Content, list[Problem]]:
@@ -115,9 +116,9 @@ def check_paraphrases(content: Content) -> list[Problem]:
 def _near_duplicates(examples: list[tuple[str, FaqEntry, str]]) -> list[Problem]:
     """Pairs of examples from different entries that differ by almost nothing.
 
-    Character bigram overlap (Jaccard ≥ 0.6, counted for all pairs at once with a sparse
-    matrix product: thousands of examples take well under a second) is a cheap filter;
-    SequenceMatcher confirms the survivors.
+    Character bigram overlap (Jaccard ≥ 0.6, counted with sparse matrix products: thousands
+    of examples take well under a second) is a cheap filter; SequenceMatcher confirms the
+    survivors.
     """
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -132,12 +133,18 @@ def _near_duplicates(examples: list[tuple[str, FaqEntry, str]]) -> list[Problem]
     if not rows:
         return []
     matrix = csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(grams), len(vocabulary)))
-    shared = (matrix @ matrix.T).tocoo()
     sizes = np.asarray(matrix.sum(axis=1)).ravel()
-    jaccard = shared.data / (sizes[shared.row] + sizes[shared.col] - shared.data)
-    close = (shared.row < shared.col) & (jaccard >= 0.6)
+    pairs = []
+    # a block of rows at a time: nearly every pair shares some bigram (容错), and the whole
+    # product at once would take hundreds of MB
+    for first in range(0, len(grams), _BLOCK):
+        shared = (matrix[first:first + _BLOCK] @ matrix.T).tocoo()
+        row = shared.row + first
+        jaccard = shared.data / (sizes[row] + sizes[shared.col] - shared.data)
+        close = (row < shared.col) & (jaccard >= 0.6)
+        pairs += zip(row[close].tolist(), shared.col[close].tolist())
     problems = []
-    for a, b in sorted(zip(shared.row[close].tolist(), shared.col[close].tolist())):
+    for a, b in sorted(pairs):
         (key_a, entry_a, text_a), (key_b, entry_b, text_b) = examples[a], examples[b]
         if entry_a.id == entry_b.id:
             continue
