@@ -15,7 +15,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from bot.content import Content
-from bot.text import comparable, normalize
+from bot.text import normalize
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
@@ -123,10 +123,10 @@ class ExampleIndex:
         texts, owners = [], []
         self.ids = [entry.id for entry in content.faq]
         position = {faq_id: i for i, faq_id in enumerate(self.ids)}
-        self._expand = content.synonyms.expand
+        self._matchable = content.synonyms.matchable
         for entry in content.faq:
             for example in entry.examples:
-                texts.append(self._expand(comparable(example)))
+                texts.append(self._matchable(example))
                 owners.append(position[entry.id])
         self._vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
         self._matrix = self._vectorizer.fit_transform(texts)
@@ -134,7 +134,7 @@ class ExampleIndex:
 
     def scores(self, query: str) -> dict[str, float]:
         """FAQ id -> similarity (0..1) of its closest example to ``query``."""
-        similarities = (self._matrix @ self._vectorizer.transform([self._expand(comparable(query))]).T).toarray().ravel()
+        similarities = (self._matrix @ self._vectorizer.transform([self._matchable(query)]).T).toarray().ravel()
         best = np.zeros(len(self.ids))
         np.maximum.at(best, self._owners, similarities)
         return {faq_id: float(score) for faq_id, score in zip(self.ids, best)}
@@ -160,13 +160,13 @@ class FaqClassifier:
         from sklearn.svm import LinearSVC
 
         texts, labels = [], []
-        self._expand = content.synonyms.expand
+        self._matchable = content.synonyms.matchable
         for entry in content.faq:
             for example in entry.examples:
-                texts.append(self._expand(comparable(example)))
+                texts.append(self._matchable(example))
                 labels.append(entry.id)
         for example in content.out_of_scope:
-            texts.append(self._expand(comparable(example)))
+            texts.append(self._matchable(example))
             labels.append(OUT_OF_SCOPE)
         self.labels = sorted(set(labels))
         self.temperature = temperature
@@ -184,7 +184,7 @@ class FaqClassifier:
         margins; the scores sum to 1)."""
         if self._svm is None:
             return {label: 1.0 for label in self.labels}
-        margins = np.atleast_1d(self._svm.decision_function(self._vectorizer.transform([self._expand(comparable(query))]))[0])
+        margins = np.atleast_1d(self._svm.decision_function(self._vectorizer.transform([self._matchable(query)]))[0])
         if margins.size == 1:  # two classes: one margin, positive for the second
             margins = np.array([-margins[0], margins[0]])
         weights = np.exp((margins - margins.max()) / self.temperature)

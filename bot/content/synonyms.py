@@ -22,21 +22,24 @@ class Synonyms:
     """variant -> standard term, matched longest first on ``comparable`` text."""
 
     standard_of: dict[str, str] = field(default_factory=dict)
+    _pattern: re.Pattern | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys = sorted(self.standard_of, key=len, reverse=True)
-        pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
-        object.__setattr__(self, "_pattern", pattern)
+        keys = sorted(self.standard_of, key=len, reverse=True)  # longest variant wins
+        object.__setattr__(self, "_pattern", re.compile("|".join(map(re.escape, keys))) if keys else None)
 
     def expand(self, text: str) -> str:
         """``text`` followed by the standard terms of the variants it contains (each once,
         and only when the text does not already say it)."""
-        pattern = getattr(self, "_pattern")
-        if pattern is None:
+        if self._pattern is None:
             return text
-        found = dict.fromkeys(self.standard_of[m.group(0)] for m in pattern.finditer(text))
+        found = dict.fromkeys(self.standard_of[m.group(0)] for m in self._pattern.finditer(text))
         extra = [term for term in found if term not in text]
         return f"{text} {' '.join(extra)}" if extra else text
+
+    def matchable(self, text: str) -> str:
+        """``text`` as the FAQ matchers see it: ``comparable``, then expanded."""
+        return self.expand(comparable(text))
 
     def __len__(self) -> int:
         return len(self.standard_of)
