@@ -123,6 +123,18 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     return decline(content, dialogue, kind="fallback")
 
 
+def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
+    """The reply when the intent classifier said out_of_scope: a decline, unless the FAQ
+    classifier finds the message nothing like the out-of-scope examples (a policy story told
+    in words the intent classifier has not seen: 开会我投了反对票 现在追责会不会算我一份);
+    then it is decided like any policy question, and may still be declined."""
+    text = parse.get("text") or ""
+    rescue = dialogue.thresholds.classifier_rescue
+    if text and rescue > 0 and classifier_for(content).scores(text).get(OUT_OF_SCOPE, 1.0) < rescue:
+        return answer({**parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}, content, dialogue)
+    return decline(content, dialogue, kind="out_of_scope")
+
+
 def _only_generic_words(text: str, dialogue: Dialogue) -> bool:
     """Nothing in the message says what it is about (容错, 问一下容错, 容错相关 …)."""
     tokens = [t for t in words(comparable(text)) if t.strip()]

@@ -23,6 +23,9 @@ class Thresholds:
     classifier_weight: float = 1.0
     nearest_weight: float = 1.0
     classifier_decline: float = 0.5
+    # The intent classifier said out_of_scope, but the FAQ classifier gives the out-of-scope
+    # examples less than this: treat the message as a policy question (0 never does).
+    classifier_rescue: float = 0.0
 
 
 @dataclass(frozen=True)

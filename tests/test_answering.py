@@ -178,3 +178,18 @@ def test_secondary_sources_are_marked(live):
     secondary = next(s for s in content.sources.values() if s.tier == "secondary")
     line = answering.source_line((secondary.id,), content, dialogue)
     assert line.startswith("依据：《") and dialogue.text("secondary_note") in line
+
+
+def test_a_policy_story_the_intent_classifier_called_out_of_scope_is_still_answered(live):
+    content, dialogue = live
+    rescuing = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, classifier_rescue=0.2))
+    story = "开会我投了反对票 现在追责会不会算我一份"
+    reply = answering.out_of_scope_reply(
+        parse(story, intent="out_of_scope", ranking=[("scope_collective_decision", 0.8)]), content, rescuing)
+    assert reply.kind == "faq" and reply.faq_id == "scope_collective_decision"
+    # what is like the out-of-scope examples is still declined, whatever the selector ranks
+    weather = parse("明天北京会不会下雨", intent="out_of_scope", ranking=[("scope_emergency", 0.8)])
+    assert answering.out_of_scope_reply(weather, content, rescuing).kind == "out_of_scope"
+    # with no rescue threshold the intent classifier has the last word
+    no_rescue = parse(story, intent="out_of_scope", ranking=[("scope_collective_decision", 0.8)])
+    assert answering.out_of_scope_reply(no_rescue, content, dialogue).kind == "out_of_scope"

@@ -48,8 +48,10 @@ class ActionDecline(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         content, dialogue = runtime().content.get()
-        reply = answering.decline(content, dialogue, kind="out_of_scope")
-        runtime().log_unanswered((tracker.latest_message or {}).get("text") or "", reply, user_key(tracker))
+        parse = tracker.latest_message or {}
+        reply = answering.out_of_scope_reply(parse, content, dialogue)
+        if reply.declines:
+            runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
         send(dispatcher, reply)
         return []
 
