@@ -52,11 +52,15 @@ def _wording() -> tuple[re.Pattern | None, dict[str, str]]:
     except ValueError as exc:  # `policybot validate` reports it; the bot goes on without it
         logger.warning("%s: %s", WORDING_FILE, exc)
         return None, {}
-    if not table:
-        return None, {}
-    # longest first, so that an identity entry (什么样) protects a longer word from a shorter one (么样)
-    keys = sorted(table, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, keys))), table
+    # an identity entry (什么样) protects a longer word from a shorter one (么样)
+    return longest_first(table), table
+
+
+def longest_first(keys) -> re.Pattern | None:
+    """A pattern matching any of ``keys``, the longest where several start at one place
+    (None for no keys)."""
+    keys = sorted(keys, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, keys))) if keys else None
 
 
 @lru_cache(maxsize=8192)

@@ -330,8 +330,6 @@ def load_synonyms(root: Path, problems: list[Problem]) -> Synonyms:
         return Synonyms()
     reader, data = _load_file(root, path)
     problems.extend(reader.problems)
-    if isinstance(data, LocatedDict) and isinstance(data.get("synonyms"), LocatedDict):
-        problems.extend(Problem(reader.path, line, f"standard term '{key}' is given twice") for key, line in data["synonyms"].duplicate_keys)
     synonyms, found = parse_synonyms(data, reader.path)
     problems.extend(found)
     return synonyms

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.content.problems import Problem
-from bot.text import comparable
+from bot.text import comparable, longest_first
 
 SYNONYMS_FILE = "knowledge/synonyms.yml"
 
@@ -25,8 +25,7 @@ class Synonyms:
     _pattern: re.Pattern | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys = sorted(self.standard_of, key=len, reverse=True)  # longest variant wins
-        object.__setattr__(self, "_pattern", re.compile("|".join(map(re.escape, keys))) if keys else None)
+        object.__setattr__(self, "_pattern", longest_first(self.standard_of))
 
     def expand(self, text: str) -> str:
         """``text`` followed by the standard terms of the variants it contains (each once,
@@ -55,6 +54,7 @@ def parse_synonyms(data: object, path: str = SYNONYMS_FILE) -> tuple[Synonyms, l
     if not isinstance(groups, dict):
         return Synonyms(), [Problem(path, 0, "expected a mapping 'synonyms:' of standard term -> list of other ways to say it")]
     line_of = getattr(groups, "line_of", lambda key: 0)
+    problems += [Problem(path, line, f"standard term '{key}' is given twice") for key, line in getattr(groups, "duplicate_keys", [])]
     standard_of: dict[str, str] = {}
     standards = {comparable(str(k)) for k in groups if isinstance(k, str)}
     for key, variants in groups.items():

@@ -28,18 +28,23 @@ def user_key(tracker: Tracker) -> str:
     return tracker.sender_id or ""
 
 
+def reply_to_question(dispatcher: CollectingDispatcher, tracker: Tracker, decide) -> list:
+    """Send ``decide(parse, content, dialogue)``'s reply; log the question if it declines."""
+    content, dialogue = runtime().content.get()
+    parse = tracker.latest_message or {}
+    reply = decide(parse, content, dialogue)
+    if reply.declines:
+        runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
+    send(dispatcher, reply)
+    return []
+
+
 class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        content, dialogue = runtime().content.get()
-        parse = tracker.latest_message or {}
-        reply = answering.answer(parse, content, dialogue)
-        if reply.declines:
-            runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
-        send(dispatcher, reply)
-        return []
+        return reply_to_question(dispatcher, tracker, answering.answer)
 
 
 class ActionDecline(Action):
@@ -47,13 +52,7 @@ class ActionDecline(Action):
         return "action_decline"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        content, dialogue = runtime().content.get()
-        parse = tracker.latest_message or {}
-        reply = answering.out_of_scope_reply(parse, content, dialogue)
-        if reply.declines:
-            runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
-        send(dispatcher, reply)
-        return []
+        return reply_to_question(dispatcher, tracker, answering.out_of_scope_reply)
 
 
 class ActionHelp(Action):
