@@ -100,10 +100,14 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     limits = dialogue.thresholds
     text = parse.get("text") or ""
     classified = classifier_for(content).scores(text) if text else {}
-    if classified and _classifier_declines(classified, limits):
+    story = tells_a_work_story(text, dialogue, classified)
+    if classified and not story and _classifier_declines(classified, limits):
         return decline(content, dialogue, kind="out_of_scope")
-    ranked = candidates(parse, content, limits, classified) if _faq_is_plausible(parse, classified) else []
+    plausible = story or _faq_is_plausible(parse, classified)
+    ranked = candidates(parse, content, limits, classified) if plausible else []
     if not ranked:
+        if story:
+            return knowledge_reply_if_strong(text, content, dialogue) or story_reply([], content, dialogue, 0.0)
         return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
     if top.confidence < limits.vague_below and _only_generic_words(text, dialogue):
@@ -117,20 +121,49 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     found = knowledge_reply_if_strong(text, content, dialogue)
     if found is not None:
         return found
-    if top.confidence >= limits.clarify_floor:  # weak but not nothing: offer the best guesses
-        options = [c for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2]
-        return clarify_reply([faq[c.faq_id] for c in options], dialogue, top.confidence)
+    # weak but not nothing: the best guesses
+    guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2] \
+        if top.confidence >= limits.clarify_floor else []
+    if story:  # the user's own case: the self-screening first, then the guesses or the main topics
+        return story_reply(guesses, content, dialogue, top.confidence)
+    if guesses:
+        return clarify_reply(guesses, dialogue, top.confidence)
     return decline(content, dialogue, kind="fallback")
+
+
+def tells_a_work_story(text: str, dialogue: Dialogue, classified: dict[str, float]) -> bool:
+    """The message speaks of being audited, inspected or held to account (dialogue.yml's
+    story_cues): the user is telling their own case, not out of scope even when it ends like
+    everyday questions do (…现在审计查出来了 我该怎么办). Unless the FAQ classifier is all but
+    certain it is like the out-of-scope examples (纪委的电话是多少, 审计师考试怎么报名)."""
+    return (any(cue in text for cue in dialogue.story_cues)
+            and classified.get(OUT_OF_SCOPE, 0.0) < dialogue.thresholds.story_decline)
+
+
+def story_reply(entries: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:
+    """A case that matches no question well: the self-screening, how to apply and the closest
+    questions (the main topics if none is close), rather than a refusal."""
+    if not entries:
+        faq = content.faq_by_id()
+        entries = [faq[i] for i in dialogue.topic_buttons if i in faq]
+    buttons = (Button(dialogue.text("story_screen_button"), "/start_screening"),
+               Button(dialogue.text("story_apply_button"), "/how_to_apply"),
+               *(Button(e.question, pick_payload(e.id)) for e in entries))
+    return Reply(text=dialogue.text("story"), kind="clarify", buttons=buttons,
+                 faq_id=entries[0].id if entries else None, confidence=confidence,
+                 extra={"options": [e.id for e in entries]})
 
 
 def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
     """The reply when the intent classifier said out_of_scope: a decline, unless the FAQ
     classifier finds the message nothing like the out-of-scope examples (a policy story told
     in words the intent classifier has not seen: 开会我投了反对票 现在追责会不会算我一份);
-    then it is decided like any policy question, and may still be declined."""
+    then it is decided like any policy question, and may still be declined. So is a message
+    that speaks of being audited or held to account (``tells_a_work_story``)."""
     text = parse.get("text") or ""
-    rescue = dialogue.thresholds.classifier_rescue
-    if text and rescue > 0 and classifier_for(content).scores(text).get(OUT_OF_SCOPE, 1.0) < rescue:
+    classified = classifier_for(content).scores(text) if text else {}
+    out_of_scope = classified.get(OUT_OF_SCOPE, 1.0)
+    if text and (out_of_scope < dialogue.thresholds.classifier_rescue or tells_a_work_story(text, dialogue, classified)):
         return answer({**parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}, content, dialogue)
     return decline(content, dialogue, kind="out_of_scope")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.errors import ContentError
+from bot.text import normalize
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Thresholds:
     # The intent classifier said out_of_scope, but the FAQ classifier gives the out-of-scope
     # examples less than this: treat the message as a policy question (0 never does).
     classifier_rescue: float = 0.0
+    # A message with a story cue (审计, 追责 …) is a policy question unless the FAQ classifier
+    # gives the out-of-scope examples at least this (1.0: always).
+    story_decline: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Dialogue:
     topic_buttons: tuple[str, ...]
     thresholds: Thresholds
     generic_words: frozenset[str] = frozenset()
+    # words of being checked or held to account (审计, 纪委, 追责 …), as normalize() writes them
+    story_cues: tuple[str, ...] = ()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
@@ -43,6 +49,7 @@ class Dialogue:
 REQUIRED_TEXTS = (
     "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify", "vague",
     "knowledge_intro", "decline_out_of_scope", "decline_unknown", "help",
+    "story", "story_screen_button", "story_apply_button",
     "screening_progress", "screening_why_button", "screening_cancel_button", "screening_restart_button",
     "screening_confirm_button", "screening_edit_button", "screening_details_button", "screening_not_understood",
     "screening_cancelled", "screening_restarted", "screening_resume", "screening_no_result",
@@ -62,6 +69,9 @@ def load_dialogue(path: Path) -> Dialogue:
     generic = data.get("generic_words") or []
     if not isinstance(generic, list):
         raise ContentError(f"{path}: generic_words: expected a list of words, like [容错, 问一下]")
+    cues = data.get("story_cues") or []
+    if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
+        raise ContentError(f"{path}: story_cues: expected a list of words, like [审计, 追责]")
     try:
         thresholds = Thresholds(**(data.get("thresholds") or {}))
     except TypeError as exc:
@@ -72,4 +82,5 @@ def load_dialogue(path: Path) -> Dialogue:
         topic_buttons=tuple(data.get("topic_buttons") or ()),
         thresholds=thresholds,
         generic_words=frozenset(str(w) for w in generic),
+        story_cues=tuple(sorted({normalize(c) for c in cues})),
     )

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.answering import Button, Reply
 from bot.config import Settings
+from bot.model_loading import build_weights_eagerly
 from bot.text import comparable, normalize
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ class Engine:
         if self.db_path:
             env["POLICYBOT_DB"] = self.db_path
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.settings.root), env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
+        command = [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(self.port)]
         return subprocess.Popen(
             command, cwd=self.settings.rasa_dir, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
@@ -183,6 +184,7 @@ class Engine:
 
     def _load_agent(self) -> Any:
         quiet_rasa()
+        build_weights_eagerly()
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 

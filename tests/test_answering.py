@@ -190,6 +190,32 @@ def test_a_policy_story_the_intent_classifier_called_out_of_scope_is_still_answe
     # what is like the out-of-scope examples is still declined, whatever the selector ranks
     weather = parse("明天北京会不会下雨", intent="out_of_scope", ranking=[("scope_emergency", 0.8)])
     assert answering.out_of_scope_reply(weather, content, rescuing).kind == "out_of_scope"
-    # with no rescue threshold the intent classifier has the last word
+    # with no rescue threshold (and no story cues) the intent classifier has the last word
     no_rescue = parse(story, intent="out_of_scope", ranking=[("scope_collective_decision", 0.8)])
-    assert answering.out_of_scope_reply(no_rescue, content, dialogue).kind == "out_of_scope"
+    assert answering.out_of_scope_reply(no_rescue, content, dataclasses.replace(dialogue, story_cues=())).kind == "out_of_scope"
+
+
+def test_a_case_of_being_audited_or_held_to_account_is_never_declined(live):
+    """Told like everyday trouble (…我该怎么办), but about an audit: offer the self-screening,
+    how to apply and the closest questions instead of a refusal."""
+    content, dialogue = live
+    assert "审计" in dialogue.story_cues
+    story = "去年防汛的时候我擅自调了一批物资 现在审计查出来了 我该怎么办"
+    reply = answering.out_of_scope_reply(
+        parse(story, intent="out_of_scope", ranking=[("results_self_remedy", 0.05)]), content, dialogue)
+    assert reply.kind == "clarify" and not reply.declines and reply.text == dialogue.text("story")
+    assert [b.payload for b in reply.buttons][:2] == ["/start_screening", "/how_to_apply"]
+    # a close enough question is offered too; a clear one is answered
+    assert reply.extra["options"] == list(dialogue.topic_buttons)  # nothing close: the main topics
+    offered = answering.answer(parse(story, intent="nlu_fallback", ranking=[("results_self_remedy", 0.25)]), content, dialogue)
+    assert offered.extra["options"] == ["results_self_remedy"] and offered.buttons[-1].payload.endswith('"results_self_remedy"}')
+    answered = answering.answer(parse(story, ranking=[("results_self_remedy", 0.9)]), content, dialogue)
+    assert answered.kind == "faq" and answered.faq_id == "results_self_remedy"
+    # everyday trouble is still declined, and so is a cue word in what is plainly out of scope
+    lost = parse("手机丢了怎么办", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
+    assert answering.out_of_scope_reply(lost, content, dialogue).kind == "out_of_scope"
+    exam = parse("审计师资格考试怎么报名", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
+    assert answering.out_of_scope_reply(exam, content, dialogue).kind == "clarify"  # FIXED: story_decline 1.0
+    limited = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, story_decline=0.9))
+    assert answering.out_of_scope_reply(exam, content, limited).kind == "out_of_scope"
+    assert answering.out_of_scope_reply(parse(story, intent="out_of_scope"), content, limited).kind == "clarify"

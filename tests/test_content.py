@@ -174,6 +174,8 @@ def test_dialogue_names_existing_faq_ids_and_has_its_texts(make_tree):
     assert found == ["knowledge/dialogue.yml: FAQ id 'nowhere' does not exist"]
     found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE.replace('  help: "我可以回答问题。"\n', "")}))
     assert found == ["knowledge/dialogue.yml: texts: missing help"]
+    found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE + "story_cues: 审计\n"}))
+    assert found == ["knowledge/dialogue.yml: story_cues: expected a list of words, like [审计, 追责]"]
 
 
 def test_cli_exit_codes(make_tree):

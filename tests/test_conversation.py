@@ -46,6 +46,22 @@ def test_rasa_data_validates(trained_model):
     assert sorted(set(rasa_warnings)) == sorted(EXPECTED_WARNINGS), output[-3000:]
 
 
+def test_models_load_faster_but_predict_as_rasa_loads_them(engine, trained_model, monkeypatch):
+    """bot.model_loading builds the weights eagerly: the predictions must be Rasa's own."""
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import model_loading
+
+    assert model_loading.traced_load is not None  # the engine loaded its model the fast way
+    monkeypatch.setattr(RasaModel, "load", classmethod(model_loading.traced_load))
+    rasa_loaded = Agent.load(str(trained_model))
+    for text in ("容错怎么申请", "被人诬告了 组织会帮我澄清吗", "明天天气怎么样", "谢谢"):
+        ours, theirs = (engine.run(agent.parse_message(text)) for agent in (engine.agent, rasa_loaded))
+        assert ours["intent_ranking"] == theirs["intent_ranking"]
+        assert ours["response_selector"]["faq"]["ranking"] == theirs["response_selector"]["faq"]["ranking"]
+
+
 def test_greet_question_related_button_out_of_scope(engine, engine_db):
     me = user()
     [hello] = engine.talk(me, "你好")
