@@ -140,18 +140,15 @@ def tells_a_work_story(text: str, dialogue: Dialogue, classified: dict[str, floa
             and classified.get(OUT_OF_SCOPE, 0.0) < dialogue.thresholds.story_decline)
 
 
-def story_reply(entries: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:
-    """A case that matches no question well: the self-screening, how to apply and the closest
-    questions (the main topics if none is close), rather than a refusal."""
-    if not entries:
-        faq = content.faq_by_id()
-        entries = [faq[i] for i in dialogue.topic_buttons if i in faq]
-    buttons = (Button(dialogue.text("story_screen_button"), "/start_screening"),
-               Button(dialogue.text("story_apply_button"), "/how_to_apply"),
-               *(Button(e.question, pick_payload(e.id)) for e in entries))
-    return Reply(text=dialogue.text("story"), kind="clarify", buttons=buttons,
-                 faq_id=entries[0].id if entries else None, confidence=confidence,
-                 extra={"options": [e.id for e in entries]})
+def story_reply(guesses: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:
+    """A case that matches no question well: the self-screening, how to apply and the best
+    guesses (the main topics if there are none), rather than a refusal."""
+    steps = (Button(dialogue.text("story_screen_button"), "/start_screening"),
+             Button(dialogue.text("story_apply_button"), "/how_to_apply"))
+    questions = tuple(Button(e.question, pick_payload(e.id)) for e in guesses) or topic_buttons(content, dialogue)
+    return Reply(text=dialogue.text("story"), kind="clarify", buttons=steps + questions,
+                 faq_id=guesses[0].id if guesses else None, confidence=confidence,
+                 extra={"options": [e.id for e in guesses]})
 
 
 def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:

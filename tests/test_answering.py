@@ -206,7 +206,8 @@ def test_a_case_of_being_audited_or_held_to_account_is_never_declined(live):
     assert reply.kind == "clarify" and not reply.declines and reply.text == dialogue.text("story")
     assert [b.payload for b in reply.buttons][:2] == ["/start_screening", "/how_to_apply"]
     # a close enough question is offered too; a clear one is answered
-    assert reply.extra["options"] == list(dialogue.topic_buttons)  # nothing close: the main topics
+    assert reply.buttons[2:] == answering.topic_buttons(content, dialogue)  # nothing close: the main topics
+    assert reply.extra["options"] == [] and reply.faq_id is None
     offered = answering.answer(parse(story, intent="nlu_fallback", ranking=[("results_self_remedy", 0.25)]), content, dialogue)
     assert offered.extra["options"] == ["results_self_remedy"] and offered.buttons[-1].payload.endswith('"results_self_remedy"}')
     answered = answering.answer(parse(story, ranking=[("results_self_remedy", 0.9)]), content, dialogue)

@@ -106,6 +106,16 @@ def test_traditional_characters_and_typos_are_understood(engine):
     assert answer.kind == "faq" and answer.faq_id == "apply_materials"
 
 
+def test_a_case_told_like_everyday_trouble_is_not_declined_and_can_go_to_the_self_screening(engine):
+    me = user()
+    [reply] = engine.talk(me, "去年防汛的时候我擅自调了一批物资 现在审计查出来了 我该怎么办")
+    assert not reply.declines and "/start_screening" in [b.payload for b in reply.buttons]
+    question = _question_of(engine.talk(me, "/start_screening"))
+    assert question is not None and question.extra.get("question") == "private_gain"
+    [everyday] = engine.talk(user(), "手机丢了怎么办")
+    assert everyday.kind == "out_of_scope"
+
+
 def test_identifiers_are_scrubbed_from_logged_questions(engine, engine_db):
     engine.talk(user(), "我的手机13812345678，帮我查下公积金余额")
     rows = list(sqlite_utils.Database(engine_db)["unanswered"].rows_where("question like ?", ["%公积金余额%"]))
