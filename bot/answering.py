@@ -132,11 +132,12 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
 
 
 def tells_a_work_story(text: str, dialogue: Dialogue, classified: dict[str, float]) -> bool:
-    """The message speaks of being audited, inspected or held to account (dialogue.yml's
-    story_cues): the user is telling their own case, not out of scope even when it ends like
+    """The user tells their own case of being audited, inspected or held to account
+    (dialogue.yml's story_cues and self_words): not out of scope even when it ends like
     everyday questions do (…现在审计查出来了 我该怎么办). Unless the FAQ classifier is all but
-    certain it is like the out-of-scope examples (纪委的电话是多少, 审计师考试怎么报名)."""
+    certain it is like the out-of-scope examples (story_decline)."""
     return (any(cue in text for cue in dialogue.story_cues)
+            and any(word in text for word in dialogue.self_words)
             and classified.get(OUT_OF_SCOPE, 0.0) < dialogue.thresholds.story_decline)
 
 

@@ -39,8 +39,10 @@ class Dialogue:
     topic_buttons: tuple[str, ...]
     thresholds: Thresholds
     generic_words: frozenset[str] = frozenset()
-    # words of being checked or held to account (审计, 纪委, 追责 …), as normalize() writes them
+    # words of being checked or held to account (审计, 纪委, 追责 …) and of speaking of oneself
+    # (我, 本人 …), as normalize() writes them
     story_cues: tuple[str, ...] = ()
+    self_words: tuple[str, ...] = ()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
@@ -69,9 +71,12 @@ def load_dialogue(path: Path) -> Dialogue:
     generic = data.get("generic_words") or []
     if not isinstance(generic, list):
         raise ContentError(f"{path}: generic_words: expected a list of words, like [容错, 问一下]")
-    cues = data.get("story_cues") or []
-    if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
-        raise ContentError(f"{path}: story_cues: expected a list of words, like [审计, 追责]")
+    lists = {}
+    for key, example in (("story_cues", "[审计, 追责]"), ("self_words", "[我, 本人]")):
+        words = data.get(key) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ContentError(f"{path}: {key}: expected a list of words, like {example}")
+        lists[key] = tuple(sorted({normalize(w) for w in words}))
     try:
         thresholds = Thresholds(**(data.get("thresholds") or {}))
     except TypeError as exc:
@@ -82,5 +87,6 @@ def load_dialogue(path: Path) -> Dialogue:
         topic_buttons=tuple(data.get("topic_buttons") or ()),
         thresholds=thresholds,
         generic_words=frozenset(str(w) for w in generic),
-        story_cues=tuple(sorted({normalize(c) for c in cues})),
+        story_cues=lists["story_cues"],
+        self_words=lists["self_words"],
     )

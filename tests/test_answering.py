@@ -212,10 +212,15 @@ def test_a_case_of_being_audited_or_held_to_account_is_never_declined(live):
     assert offered.extra["options"] == ["results_self_remedy"] and offered.buttons[-1].payload.endswith('"results_self_remedy"}')
     answered = answering.answer(parse(story, ranking=[("results_self_remedy", 0.9)]), content, dialogue)
     assert answered.kind == "faq" and answered.faq_id == "results_self_remedy"
+    # a question about the words, not the user's own case, is decided as usual
+    assert "我" in dialogue.self_words
+    general = parse("通报批评和处分有什么区别", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
+    assert answering.out_of_scope_reply(general, content, dataclasses.replace(dialogue, story_cues=())).kind == "out_of_scope"
+    assert answering.out_of_scope_reply(general, content, dialogue).kind == "out_of_scope"
     # everyday trouble is still declined, and so is a cue word in what is plainly out of scope
     lost = parse("手机丢了怎么办", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
     assert answering.out_of_scope_reply(lost, content, dialogue).kind == "out_of_scope"
-    exam = parse("审计师资格考试怎么报名", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
+    exam = parse("我想报名审计师资格考试", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
     assert answering.out_of_scope_reply(exam, content, dialogue).kind == "clarify"  # FIXED: story_decline 1.0
     limited = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, story_decline=0.9))
     assert answering.out_of_scope_reply(exam, content, limited).kind == "out_of_scope"
