@@ -27,8 +27,9 @@ class Thresholds:
     # The intent classifier said out_of_scope, but the FAQ classifier gives the out-of-scope
     # examples less than this: treat the message as a policy question (0 never does).
     classifier_rescue: float = 0.0
-    # A message with a story cue (审计, 追责 …) is a policy question unless the FAQ classifier
-    # gives the out-of-scope examples at least this (1.0: always).
+    # A user telling their own case (a story cue such as 审计 or 追责, and a self word such as 我)
+    # is asking a policy question unless the FAQ classifier gives the out-of-scope examples at
+    # least this (1.0: always).
     story_decline: float = 1.0
 
 
