@@ -166,6 +166,40 @@ def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialog
     return decline(content, dialogue, kind="out_of_scope")
 
 
+def last_answered(events: list[dict[str, Any]]) -> str | None:
+    """The FAQ id the bot answered just before the latest user message (tracker events as
+    rasa_sdk gives them), or None if its last reply there was anything else."""
+    seen_latest = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return None
+            seen_latest = True
+        elif event.get("event") == "bot" and seen_latest:
+            meta = ((event.get("data") or {}).get("custom") or {}).get("policybot") or {}
+            return meta.get("faq_id") if meta.get("kind") == "faq" else None
+    return None
+
+
+def in_context(reply: Reply, text: str, previous_id: str | None, content: Content, dialogue: Dialogue) -> Reply:
+    """A short message that alone would be declined, right after an answer, is most likely a
+    follow-up (要多久, 交给谁, 那评优呢): it is answered as the policy question it would be (the
+    FAQ classifier without its out-of-scope class, the entry just answered left out) when
+    that is clear enough (``follow_up_min``); otherwise the decline stands (今天天气怎么样,
+    谢谢, 我想买房 have no clear policy reading)."""
+    limits = dialogue.thresholds
+    faq = content.faq_by_id()
+    if not reply.declines or previous_id not in faq or not text or len(text) > limits.follow_up_max_chars:
+        return reply
+    scores = {k: v for k, v in classifier_for(content).scores(text).items() if k in faq and k != previous_id}
+    total = sum(scores.values())
+    if total <= 0:
+        return reply
+    best = max(scores, key=scores.get)
+    share = scores[best] / total
+    return faq_reply(faq[best], content, dialogue, share) if share >= limits.follow_up_min else reply
+
+
 def _only_generic_words(text: str, dialogue: Dialogue) -> bool:
     """Nothing in the message says what it is about (容错, 问一下容错, 容错相关 …)."""
     tokens = [t for t in words(comparable(text)) if t.strip()]

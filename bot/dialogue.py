@@ -31,6 +31,11 @@ class Thresholds:
     # is asking a policy question unless the FAQ classifier gives the out-of-scope examples at
     # least this (1.0: always).
     story_decline: float = 1.0
+    # A message that would be declined, at most follow_up_max_chars long (0: never), right after
+    # a FAQ answer, is answered as a follow-up when the FAQ classifier without its out-of-scope
+    # class gives one entry at least follow_up_min of the rest.
+    follow_up_max_chars: int = 0
+    follow_up_min: float = 0.3
 
 
 @dataclass(frozen=True)

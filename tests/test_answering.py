@@ -225,3 +225,30 @@ def test_a_case_of_being_audited_or_held_to_account_is_never_declined(live):
     limited = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, story_decline=0.9))
     assert answering.out_of_scope_reply(exam, content, limited).kind == "out_of_scope"
     assert answering.out_of_scope_reply(parse(story, intent="out_of_scope"), content, limited).kind == "clarify"
+
+
+def test_the_previous_answer_is_found_in_the_tracker_events():
+    answered = {"event": "bot", "text": "…", "data": {"custom": {"policybot": {"kind": "faq", "faq_id": "apply_how_start"}}}}
+    declined = {"event": "bot", "text": "…", "data": {"custom": {"policybot": {"kind": "out_of_scope", "faq_id": None}}}}
+    user, listen = {"event": "user", "text": "…"}, {"event": "action", "name": "action_listen"}
+    assert answering.last_answered([user, answered, listen, user]) == "apply_how_start"
+    assert answering.last_answered([user, answered, listen, user, declined, listen, user]) is None
+    assert answering.last_answered([user]) is None and answering.last_answered([]) is None
+
+
+def test_a_short_follow_up_is_answered_in_the_context_of_the_previous_answer():
+    content, dialogue = LiveContent(PROJECT_ROOT).get()  # the shipped thresholds
+    declined = answering.decline(content, dialogue, kind="out_of_scope")
+    follow_up = answering.in_context(declined, "要多久", "apply_how_start", content, dialogue)
+    assert follow_up.kind == "faq" and follow_up.faq_id == "decision_time_limit" and "依据：" in follow_up.text
+    assert answering.in_context(declined, "交给谁", "apply_materials", content, dialogue).faq_id == "apply_to_whom"
+    # no policy reading, no previous answer, too long, or not declined: unchanged
+    assert answering.in_context(declined, "今天天气怎么样", "apply_how_start", content, dialogue) is declined
+    assert answering.in_context(declined, "谢谢", "apply_how_start", content, dialogue) is declined
+    assert answering.in_context(declined, "要多久", None, content, dialogue) is declined
+    assert answering.in_context(declined, "要多久" * 10, "apply_how_start", content, dialogue) is declined
+    answered = answering.faq_reply(content.faq_by_id()["results_awards"], content, dialogue, 0.9)
+    assert answering.in_context(answered, "要多久", "apply_how_start", content, dialogue) is answered
+    # never the entry just answered
+    again = answering.in_context(declined, "交给谁", "apply_to_whom", content, dialogue)
+    assert again.faq_id != "apply_to_whom"

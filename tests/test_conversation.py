@@ -116,6 +116,16 @@ def test_a_case_told_like_everyday_trouble_is_not_declined_and_can_go_to_the_sel
     assert everyday.kind == "out_of_scope"
 
 
+def test_a_short_follow_up_is_read_in_the_context_of_the_previous_answer(engine):
+    me = user()
+    [first] = engine.talk(me, "我想申请容错，第一步该做什么")
+    assert first.kind == "faq"
+    [follow_up] = engine.talk(me, "要多久")
+    assert follow_up.kind == "faq" and follow_up.faq_id == "decision_time_limit"
+    [weather] = engine.talk(me, "今天天气怎么样")
+    assert weather.declines
+
+
 def test_identifiers_are_scrubbed_from_logged_questions(engine, engine_db):
     engine.talk(user(), "我的手机13812345678，帮我查下公积金余额")
     rows = list(sqlite_utils.Database(engine_db)["unanswered"].rows_where("question like ?", ["%公积金余额%"]))

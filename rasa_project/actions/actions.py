@@ -29,10 +29,12 @@ def user_key(tracker: Tracker) -> str:
 
 
 def reply_to_question(dispatcher: CollectingDispatcher, tracker: Tracker, decide) -> list:
-    """Send ``decide(parse, content, dialogue)``'s reply; log the question if it declines."""
+    """Send ``decide(parse, content, dialogue)``'s reply (a follow-up of the previous answer is
+    answered in its context); log the question if it declines."""
     content, dialogue = runtime().content.get()
     parse = tracker.latest_message or {}
     reply = decide(parse, content, dialogue)
+    reply = answering.in_context(reply, parse.get("text") or "", answering.last_answered(tracker.events), content, dialogue)
     if reply.declines:
         runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
     send(dispatcher, reply)
