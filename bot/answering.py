@@ -59,12 +59,10 @@ class Candidate:
     confidence: float
 
 
-def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | None = None,
-               classified: dict[str, float] | None = None) -> list[Candidate]:
+def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | None = None) -> list[Candidate]:
     """FAQ entries ranked best first by a weighted mean of three opinions: the
-    ResponseSelector's confidence, the FAQ classifier's score (``classified`` if already
-    computed) and the similarity of the closest example (weights from ``limits``; without
-    them, the selector alone)."""
+    ResponseSelector's confidence, the FAQ classifier's score and the similarity of the
+    closest example (weights from ``limits``; without them, the selector alone)."""
     selector = (parse.get("response_selector") or {}).get("faq") or {}
     known = content.faq_by_id()
     model: dict[str, float] = {}
@@ -76,7 +74,7 @@ def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | Non
     text = parse.get("text") or ""
     if limits is not None:
         if text and limits.classifier_weight > 0:
-            opinions.append((limits.classifier_weight, classified or classifier_for(content).scores(text)))
+            opinions.append((limits.classifier_weight, classifier_for(content).scores(text)))
         if text and limits.nearest_weight > 0:
             opinions.append((limits.nearest_weight, example_index_for(content).scores(text)))
     total = sum(weight for weight, _ in opinions) or 1.0
@@ -104,7 +102,7 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     if classified and not story and _classifier_declines(classified, limits):
         return decline(content, dialogue, kind="out_of_scope")
     plausible = story or _faq_is_plausible(parse, classified)
-    ranked = candidates(parse, content, limits, classified) if plausible else []
+    ranked = candidates(parse, content, limits) if plausible else []
     if not ranked:
         if story:
             return knowledge_reply_if_strong(text, content, dialogue) or story_reply([], content, dialogue, 0.0)

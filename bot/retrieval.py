@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jieba
 import numpy as np
@@ -170,6 +171,7 @@ class FaqClassifier:
             labels.append(OUT_OF_SCOPE)
         self.labels = sorted(set(labels))
         self.temperature = temperature
+        self._remembered = lru_cache(maxsize=64)(self._score)
         self._vectorizer = self._svm = None
         if len(self.labels) < 2:  # nothing to tell apart
             return
@@ -181,7 +183,11 @@ class FaqClassifier:
 
     def scores(self, query: str) -> dict[str, float]:
         """Label (FAQ id or ``OUT_OF_SCOPE``) -> probability-like score (softmax of the SVM
-        margins; the scores sum to 1)."""
+        margins; the scores sum to 1). One message is scored by several decisions (out of
+        scope? which entry? a follow-up?): the latest queries are remembered."""
+        return dict(self._remembered(query))
+
+    def _score(self, query: str) -> dict[str, float]:
         if self._svm is None:
             return {label: 1.0 for label in self.labels}
         margins = np.atleast_1d(self._svm.decision_function(self._vectorizer.transform([self._matchable(query)]))[0])

@@ -34,7 +34,9 @@ def reply_to_question(dispatcher: CollectingDispatcher, tracker: Tracker, decide
     content, dialogue = runtime().content.get()
     parse = tracker.latest_message or {}
     reply = decide(parse, content, dialogue)
-    reply = answering.in_context(reply, parse.get("text") or "", answering.last_answered(tracker.events), content, dialogue)
+    if reply.declines:
+        previous = answering.last_answered(tracker.events)
+        reply = answering.in_context(reply, parse.get("text") or "", previous, content, dialogue)
     if reply.declines:
         runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
     send(dispatcher, reply)
