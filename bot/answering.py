@@ -119,9 +119,10 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     found = knowledge_reply_if_strong(text, content, dialogue)
     if found is not None:
         return found
-    # weak but not nothing: the best guesses
-    guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= limits.clarify_floor / 2] \
-        if top.confidence >= limits.clarify_floor else []
+    # weak but not nothing: the best guesses (a long story spreads its score thinly, so the
+    # right entry can lead with little: offering it beats "答不上来")
+    guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= limits.guess_floor / 2] \
+        if top.confidence >= limits.guess_floor else []
     if story:  # the user's own case: the self-screening first, then the guesses or the main topics
         return story_reply(guesses, content, dialogue, top.confidence)
     if guesses:

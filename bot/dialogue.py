@@ -16,6 +16,9 @@ class Thresholds:
     answer: float = 0.55
     margin: float = 0.15
     clarify_floor: float = 0.2
+    # no entry close enough to answer or tie: the best ones are still offered when the first
+    # scores at least this, before the knowledge search's passage and a decline
+    guess_floor: float = 0.2
     clarify_max: int = 3
     vague_below: float = 0.3
     knowledge_min_coverage: float = 0.6

@@ -14,7 +14,7 @@ from bot.dialogue import Thresholds
 from bot.retrieval import OUT_OF_SCOPE, classifier_for
 
 
-FIXED = Thresholds(answer=0.5, margin=0.15, clarify_floor=0.2, clarify_max=3, knowledge_min_coverage=0.6,
+FIXED = Thresholds(answer=0.5, margin=0.15, clarify_floor=0.2, guess_floor=0.2, clarify_max=3, knowledge_min_coverage=0.6,
                    classifier_weight=0.0, nearest_weight=0.0)
 
 
