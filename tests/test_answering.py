@@ -161,6 +161,18 @@ def test_nothing_found_declines_with_topics(live):
     assert reply.text == dialogue.text("decline_unknown") and reply.buttons
 
 
+def test_a_weak_lead_is_offered_rather_than_declined(live):
+    """A long story spreads its score thinly: when nothing is close enough to answer and the
+    knowledge search finds no passage, the best entries above guess_floor are offered."""
+    content, dialogue = live
+    story = "镇里让我们先把活干了 手续以后慢慢补 结果有人写信说我们乱来"
+    weak = parse(story, ranking=[("scope_procedure_flaw", 0.12), ("scope_emergency", 0.02)])
+    offered = answering.answer(weak, content, dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, guess_floor=0.1)))
+    assert offered.kind == "clarify" and offered.extra["options"][0] == "scope_procedure_flaw"
+    declined = answering.answer(weak, content, dialogue)  # FIXED: guess_floor 0.2
+    assert declined.kind == "fallback" and declined.declines
+
+
 def test_out_of_scope_decline(live):
     content, dialogue = live
     reply = answering.decline(content, dialogue, kind="out_of_scope")
