@@ -119,10 +119,12 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     found = knowledge_reply_if_strong(text, content, dialogue)
     if found is not None:
         return found
-    # weak but not nothing: the best guesses (a long story spreads its score thinly, so the
-    # right entry can lead with little: offering it beats "答不上来")
-    guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= limits.guess_floor / 2] \
-        if top.confidence >= limits.guess_floor else []
+    # weak but not nothing: the best guesses. A long story spreads its score thinly, so the
+    # right entry can lead with little: offering it beats "答不上来" when the message speaks of
+    # the policy (借给朋友的钱要不回来 has no word of it and is declined).
+    floor = limits.guess_floor if mentions_policy(text, dialogue) else limits.clarify_floor
+    guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= floor / 2] \
+        if top.confidence >= floor else []
     if story:  # the user's own case: the self-screening first, then the guesses or the main topics
         return story_reply(guesses, content, dialogue, top.confidence)
     if guesses:
@@ -138,6 +140,11 @@ def tells_a_work_story(text: str, dialogue: Dialogue, classified: dict[str, floa
     return (any(cue in text for cue in dialogue.story_cues)
             and any(word in text for word in dialogue.self_words)
             and classified.get(OUT_OF_SCOPE, 0.0) < dialogue.thresholds.story_decline)
+
+
+def mentions_policy(text: str, dialogue: Dialogue) -> bool:
+    """The message uses a word of this policy (dialogue.yml's policy_words or story_cues)."""
+    return any(word in text for word in dialogue.policy_words + dialogue.story_cues)
 
 
 def story_reply(guesses: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:

@@ -52,6 +52,9 @@ class Dialogue:
     # (我, 本人 …), as normalize() writes them
     story_cues: tuple[str, ...] = ()
     self_words: tuple[str, ...] = ()
+    # words that make a message about this policy whoever it speaks of (容错, 免责 …): a weak
+    # match is offered rather than declined only when the message has one (or a story cue)
+    policy_words: tuple[str, ...] = ()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
@@ -81,7 +84,7 @@ def load_dialogue(path: Path) -> Dialogue:
     if not isinstance(generic, list):
         raise ContentError(f"{path}: generic_words: expected a list of words, like [容错, 问一下]")
     lists = {}
-    for key, example in (("story_cues", "[审计, 追责]"), ("self_words", "[我, 本人]")):
+    for key, example in (("story_cues", "[审计, 追责]"), ("self_words", "[我, 本人]"), ("policy_words", "[容错, 免责]")):
         words = data.get(key) or []
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
             raise ContentError(f"{path}: {key}: expected a list of words, like {example}")
@@ -98,4 +101,5 @@ def load_dialogue(path: Path) -> Dialogue:
         generic_words=frozenset(str(w) for w in generic),
         story_cues=lists["story_cues"],
         self_words=lists["self_words"],
+        policy_words=lists["policy_words"],
     )

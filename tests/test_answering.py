@@ -165,12 +165,17 @@ def test_a_weak_lead_is_offered_rather_than_declined(live):
     """A long story spreads its score thinly: when nothing is close enough to answer and the
     knowledge search finds no passage, the best entries above guess_floor are offered."""
     content, dialogue = live
-    story = "镇里让我们先把活干了 手续以后慢慢补 结果有人写信说我们乱来"
+    lower = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, guess_floor=0.1))
+    story = "镇里让我们先把活干了 手续以后慢慢补 结果有人写信说我们乱来 这能容错吗"
     weak = parse(story, ranking=[("scope_procedure_flaw", 0.12), ("scope_emergency", 0.02)])
-    offered = answering.answer(weak, content, dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, guess_floor=0.1)))
+    offered = answering.answer(weak, content, lower)
     assert offered.kind == "clarify" and offered.extra["options"][0] == "scope_procedure_flaw"
     declined = answering.answer(weak, content, dialogue)  # FIXED: guess_floor 0.2
     assert declined.kind == "fallback" and declined.declines
+    # a message with no word of the policy is not offered guesses from so little
+    assert "容错" in dialogue.policy_words
+    everyday = parse("借给朋友的钱要不回来了 能起诉吗", ranking=[("excluded_private_gain", 0.12)])
+    assert answering.answer(everyday, content, lower).kind == "fallback"
 
 
 def test_out_of_scope_decline(live):
