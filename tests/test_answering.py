@@ -165,7 +165,8 @@ def test_a_weak_lead_is_offered_rather_than_declined(live):
     """A long story spreads its score thinly: when nothing is close enough to answer and the
     knowledge search finds no passage, the best entries above guess_floor are offered."""
     content, dialogue = live
-    lower = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, guess_floor=0.1))
+    # the FAQ classifier's own out-of-scope check off: this tests the decision after it
+    lower = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, guess_floor=0.1, classifier_decline=1.01))
     story = "镇里让我们先把活干了 手续以后慢慢补 结果有人写信说我们乱来 这能容错吗"
     weak = parse(story, ranking=[("scope_procedure_flaw", 0.12), ("scope_emergency", 0.02)])
     offered = answering.answer(weak, content, lower)

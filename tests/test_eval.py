@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
@@ -9,11 +10,18 @@ from bot.content import validate
 from bot.evaluation import load_questions, run_eval, training_overlap, write_report
 
 EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
-# Floors just under what the shipped model reaches (see the README); CI fails below them.
-MIN_TOP1 = 0.88
-MIN_TOP3 = 0.96
-MIN_REFUSALS = 0.96
-MAX_FALSE_REFUSALS = 0.03
+# Two more sets written later by other authors (see their headers): eval_heldout was never
+# used for tuning; eval_probe was, so it only guards against regressions.
+HELDOUT_DIR = PROJECT_ROOT / "tests" / "eval_heldout"
+PROBE_DIR = PROJECT_ROOT / "tests" / "eval_probe"
+QUESTION_SETS = (EVAL_DIR, HELDOUT_DIR, PROBE_DIR)
+# Floors just under what the shipped model reaches (see the README); CI fails below them:
+# set -> (top-1, top-3, correct refusals, most false refusals)
+FLOORS = {
+    EVAL_DIR: (0.91, 0.97, 0.97, 0.02),
+    HELDOUT_DIR: (0.88, 0.96, 0.96, 0.02),
+    PROBE_DIR: (0.90, 0.98, 0.96, 0.02),
+}
 
 
 def training_examples() -> list[str]:
@@ -35,15 +43,26 @@ def test_eval_set_size_and_labels():
     assert {q.accept[0] for q in inside} == ids  # every FAQ entry is asked about
 
 
-def test_no_eval_question_is_a_training_example():
-    assert training_overlap(load_questions(EVAL_DIR), training_examples()) == []
+@pytest.mark.parametrize("folder", QUESTION_SETS[1:], ids=lambda p: p.name)
+def test_the_other_question_sets_use_known_entries(folder):
+    questions = load_questions(folder)
+    ids = set(validate(PROJECT_ROOT)[0].faq_by_id())
+    assert len(questions) >= 150 and any(not q.in_scope for q in questions)
+    assert {a for q in questions for a in q.accept} <= ids
 
 
-def test_accuracy_floors(engine, tmp_path):
-    report = engine.run(run_eval(engine, load_questions(EVAL_DIR)))
+@pytest.mark.parametrize("folder", QUESTION_SETS, ids=lambda p: p.name)
+def test_no_eval_question_is_a_training_example(folder):
+    assert training_overlap(load_questions(folder), training_examples()) == []
+
+
+@pytest.mark.parametrize("folder", QUESTION_SETS, ids=lambda p: p.name)
+def test_accuracy_floors(engine, tmp_path, folder):
+    report = engine.run(run_eval(engine, load_questions(folder)))
     write_report(report, tmp_path / "eval.json")
     print(report.summary())
-    assert report.top1 >= MIN_TOP1, report.summary()
-    assert report.top3 >= MIN_TOP3, report.summary()
-    assert report.correct_refusals >= MIN_REFUSALS, report.summary()
-    assert report.false_refusals <= MAX_FALSE_REFUSALS, report.summary()
+    top1, top3, refusals, false_refusals = FLOORS[folder]
+    assert report.top1 >= top1, report.summary()
+    assert report.top3 >= top3, report.summary()
+    assert report.correct_refusals >= refusals, report.summary()
+    assert report.false_refusals <= false_refusals, report.summary()
