@@ -19,7 +19,7 @@ QUESTION_SETS = (EVAL_DIR, HELDOUT_DIR, PROBE_DIR)
 # set -> (top-1, top-3, correct refusals, most false refusals)
 FLOORS = {
     EVAL_DIR: (0.91, 0.97, 0.97, 0.02),
-    HELDOUT_DIR: (0.88, 0.96, 0.96, 0.02),
+    HELDOUT_DIR: (0.88, 0.95, 0.96, 0.02),
     PROBE_DIR: (0.90, 0.98, 0.96, 0.02),
 }
 
