@@ -260,6 +260,7 @@ def test_a_short_follow_up_is_answered_in_the_context_of_the_previous_answer():
     follow_up = answering.in_context(declined, "要多久", "apply_how_start", content, dialogue)
     assert follow_up.kind == "faq" and follow_up.faq_id == "decision_time_limit" and "依据：" in follow_up.text
     assert answering.in_context(declined, "交给谁", "apply_materials", content, dialogue).faq_id == "apply_to_whom"
+    assert answering.in_context(declined, "找谁", "apply_how_start", content, dialogue).faq_id == "apply_to_whom"
     # no policy reading, no previous answer, too long, or not declined: unchanged
     assert answering.in_context(declined, "今天天气怎么样", "apply_how_start", content, dialogue) is declined
     assert answering.in_context(declined, "谢谢", "apply_how_start", content, dialogue) is declined
