@@ -31,9 +31,18 @@ class Runtime:
             logger.exception("could not log an unanswered question")
 
 
+def warm_all(content, questionnaire) -> None:
+    """Build the search indexes, the FAQ classifier and the message reader of newly loaded
+    content now, so that no user waits for them (the reader trains in several seconds)."""
+    from bot.reader import reader_for
+
+    warm(content)
+    reader_for(content, questionnaire)
+
+
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
     settings = load_settings()
     db = os.environ.get("POLICYBOT_DB") or str(settings.db_path)
-    # the FAQ classifier trains at load, not on the first question after a (re)load
-    return Runtime(content=LiveContent(settings.root, on_load=warm), store=Store(db) if db != ":none:" else None)
+    # the classifiers train at load, not on the first question after a (re)load
+    return Runtime(content=LiveContent(settings.root, on_load=warm_all), store=Store(db) if db != ":none:" else None)

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.content import Content, FaqEntry
 from bot.dialogue import Dialogue, Thresholds
+from bot.reader import EVERYDAY, QUESTION, Reading
 from bot.retrieval import OUT_OF_SCOPE, Hit, classifier_for, example_index_for, index_for, words
 from bot.text import comparable
 
@@ -84,8 +85,12 @@ def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | Non
     return [Candidate(key, score) for key, score in ranked]
 
 
-def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
-    """The reply to one user message whose intent needs a policy answer."""
+def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue, reading: Reading | None = None,
+           story: bool = False) -> Reply:
+    """The reply to one user message whose intent needs a policy answer. ``reading`` is the
+    message reader's view (bot.reader): a message it takes for everyday trouble gets no
+    low-score guesses. A ``story`` (the reader is sure the user tells a situation) is never
+    declined here as out of scope: only the FAQ entries it may also ask about are looked for."""
     intent = (parse.get("intent") or {}).get("name") or ""
     faq = content.faq_by_id()
     if intent == PICK_INTENT:
@@ -98,14 +103,10 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     limits = dialogue.thresholds
     text = parse.get("text") or ""
     classified = classifier_for(content).scores(text) if text else {}
-    story = tells_a_work_story(text, dialogue, classified)
     if classified and not story and _classifier_declines(classified, limits):
         return decline(content, dialogue, kind="out_of_scope")
-    plausible = story or _faq_is_plausible(parse, classified)
-    ranked = candidates(parse, content, limits) if plausible else []
+    ranked = candidates(parse, content, limits) if story or _faq_is_plausible(parse, classified) else []
     if not ranked:
-        if story:
-            return knowledge_reply_if_strong(text, content, dialogue) or story_reply([], content, dialogue, 0.0)
         return knowledge_or_decline(text, content, dialogue)
     top = ranked[0]
     if top.confidence < limits.vague_below and _only_generic_words(text, dialogue):
@@ -119,37 +120,20 @@ def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply
     found = knowledge_reply_if_strong(text, content, dialogue)
     if found is not None:
         return found
-    # weak but not nothing: the best guesses. A long story spreads its score thinly, so the
-    # right entry can lead with little: offering it beats "答不上来" when the message speaks of
-    # the policy (借给朋友的钱要不回来 has no word of it and is declined).
-    floor = limits.guess_floor if mentions_policy(text, dialogue) else limits.clarify_floor
+    # weak but not nothing: the best guesses. A long message spreads its score thinly, so the
+    # right entry can lead with little: offering it beats "答不上来" unless the reader takes
+    # the message for everyday trouble (借给朋友的钱要不回来了).
+    floor = limits.clarify_floor if reading is not None and reading.kind == EVERYDAY else limits.guess_floor
     guesses = [faq[c.faq_id] for c in ranked[: limits.clarify_max] if c.confidence >= floor / 2] \
         if top.confidence >= floor else []
-    if story:  # the user's own case: the self-screening first, then the guesses or the main topics
-        return story_reply(guesses, content, dialogue, top.confidence)
     if guesses:
         return clarify_reply(guesses, dialogue, top.confidence)
     return decline(content, dialogue, kind="fallback")
 
 
-def tells_a_work_story(text: str, dialogue: Dialogue, classified: dict[str, float]) -> bool:
-    """The user tells their own case of being audited, inspected or held to account
-    (dialogue.yml's story_cues and self_words): not out of scope even when it ends like
-    everyday questions do (…现在审计查出来了 我该怎么办). Unless the FAQ classifier is all but
-    certain it is like the out-of-scope examples (story_decline)."""
-    return (any(cue in text for cue in dialogue.story_cues)
-            and any(word in text for word in dialogue.self_words)
-            and classified.get(OUT_OF_SCOPE, 0.0) < dialogue.thresholds.story_decline)
-
-
-def mentions_policy(text: str, dialogue: Dialogue) -> bool:
-    """The message uses a word of this policy (dialogue.yml's policy_words or story_cues)."""
-    return any(word in text for word in dialogue.policy_words + dialogue.story_cues)
-
-
-def story_reply(guesses: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:
-    """A case that matches no question well: the self-screening, how to apply and the best
-    guesses (the main topics if there are none), rather than a refusal."""
+def offer_reply(guesses: list[FaqEntry], content: Content, dialogue: Dialogue, confidence: float) -> Reply:
+    """No question matches well, but the user should not be turned away (someone in distress):
+    the self-screening, how to apply and the best guesses (the main topics if there are none)."""
     steps = (Button(dialogue.text("story_screen_button"), "/start_screening"),
              Button(dialogue.text("story_apply_button"), "/how_to_apply"))
     questions = tuple(Button(e.question, pick_payload(e.id)) for e in guesses) or topic_buttons(content, dialogue)
@@ -158,33 +142,22 @@ def story_reply(guesses: list[FaqEntry], content: Content, dialogue: Dialogue, c
                  extra={"options": [e.id for e in guesses]})
 
 
-def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Reply:
+def out_of_scope_reply(parse: dict[str, Any], content: Content, dialogue: Dialogue,
+                       reading: Reading | None = None) -> Reply:
     """The reply when the intent classifier said out_of_scope: a decline, unless the FAQ
-    classifier finds the message nothing like the out-of-scope examples (a policy story told
-    in words the intent classifier has not seen: 开会我投了反对票 现在追责会不会算我一份);
-    then it is decided like any policy question, and may still be declined. So is a message
-    that speaks of being audited or held to account (``tells_a_work_story``)."""
+    classifier finds the message nothing like the out-of-scope examples (a policy question
+    told in words the intent classifier has not seen: 开会我投了反对票 现在追责会不会算我一份)
+    or the message reader is sure it is a policy question; then it is decided like any policy
+    question, and may still be declined."""
     text = parse.get("text") or ""
     classified = classifier_for(content).scores(text) if text else {}
-    out_of_scope = classified.get(OUT_OF_SCOPE, 1.0)
-    if text and (out_of_scope < dialogue.thresholds.classifier_rescue or tells_a_work_story(text, dialogue, classified)):
-        return answer({**parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}, content, dialogue)
+    limits = dialogue.thresholds
+    unlike_out_of_scope = classified.get(OUT_OF_SCOPE, 1.0) < limits.classifier_rescue
+    # the message reader, a third opinion, sure it is a plain policy question (只是减轻 处分照样有)
+    read_as_question = reading is not None and reading.kind == QUESTION and reading.share(QUESTION) >= limits.question_rescue
+    if text and (unlike_out_of_scope or read_as_question):
+        return answer({**parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}, content, dialogue, reading)
     return decline(content, dialogue, kind="out_of_scope")
-
-
-def last_answered(events: list[dict[str, Any]]) -> str | None:
-    """The FAQ id the bot answered just before the latest user message (tracker events as
-    rasa_sdk gives them), or None if its last reply there was anything else."""
-    seen_latest = False
-    for event in reversed(events):
-        if event.get("event") == "user":
-            if seen_latest:
-                return None
-            seen_latest = True
-        elif event.get("event") == "bot" and seen_latest:
-            meta = ((event.get("data") or {}).get("custom") or {}).get("policybot") or {}
-            return meta.get("faq_id") if meta.get("kind") == "faq" else None
-    return None
 
 
 def in_context(reply: Reply, text: str, previous_id: str | None, content: Content, dialogue: Dialogue) -> Reply:

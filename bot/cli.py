@@ -255,18 +255,38 @@ def evaluate(settings: Settings, questions: str | None, report_path: str, min_to
     """Measure the assistant on the labelled question set.
 
     Prints top-1 and top-3 accuracy, correct and false refusals and the most confused FAQ
-    pairs, and writes the JSON report (with every wrong answer).
+    pairs, and writes the JSON report (with every wrong answer). A folder of story items
+    (tests/eval_stories: items with expect story/next_step/decline/danger/distress/calm) gets
+    the story report instead: right case or scenario named, next steps reached, everyday
+    trouble declined, distress recognised and false alarms.
 
     Example:
 
     \b
         policybot eval --min-top1 0.85
+        policybot eval --questions tests/eval_stories
     """
     from pathlib import Path
 
     from bot.evaluation import load_questions, run_eval, write_report
+    from bot.story_eval import is_story_folder, load_items, run_story_eval, write_story_report
 
     folder = Path(questions) if questions else settings.root / "tests" / "eval"
+    if is_story_folder(folder):
+        try:
+            stories = load_items(folder)
+        except (ValueError, KeyError) as exc:
+            raise click.ClickException(f"{folder}: {exc}") from exc
+        found = {}
+
+        async def run_stories(engine) -> None:
+            found["report"] = await run_story_eval(engine, stories)
+
+        _run_engine(settings, run_stories)
+        write_story_report(found["report"], Path(report_path))
+        click.echo(found["report"].summary())
+        click.echo(f"report: {report_path}")
+        return
     items = load_questions(folder)
     if not items:
         raise click.ClickException(f"no questions in {folder}")

@@ -8,7 +8,6 @@ from pathlib import Path
 import yaml
 
 from bot.errors import ContentError
-from bot.text import normalize
 
 
 @dataclass(frozen=True)
@@ -30,15 +29,26 @@ class Thresholds:
     # The intent classifier said out_of_scope, but the FAQ classifier gives the out-of-scope
     # examples less than this: treat the message as a policy question (0 never does).
     classifier_rescue: float = 0.0
-    # A user telling their own case (a story cue such as 审计 or 追责, and a self word such as 我)
-    # is asking a policy question unless the FAQ classifier gives the out-of-scope examples at
-    # least this (1.0: always).
-    story_decline: float = 1.0
     # A message that would be declined, at most follow_up_max_chars long (0: never), right after
     # a FAQ answer, is answered as a follow-up when the FAQ classifier without its out-of-scope
     # class gives one entry at least follow_up_min of the rest.
     follow_up_max_chars: int = 0
     follow_up_min: float = 0.3
+    # The message reader (bot/reader.py): its share for a kind of message needed to treat the
+    # message as that kind, and for what a story tells.
+    story_min: float = 0.5        # a story: cases, scenarios and a pre-filled self-check
+    next_step_min: float = 0.5    # a next step (怎么申请, 那我该怎么办): the procedure, unless the FAQ
+    next_step_sure: float = 0.9   # clearly answers another entry and the reader is less sure than this
+    question_rescue: float = 0.8   # the intent classifier said out of scope, the reader a question: answered
+    everyday_decline: float = 0.8  # everyday trouble (孩子没考上 我该怎么办): declined, whatever the FAQ ranks
+    danger_min: float = 0.3       # self-harm or despair: care before anything else
+    distress_min: float = 0.5     # distress without danger: one sentence of acknowledgement first
+    case_min: float = 0.35        # a published case the story is like
+    case_floor: float = 0.15      # the most similar case when neither the reader nor the answers are sure
+    prefill_min: float = 0.5      # a self-screening answer the story gives (confirmed by the user)
+    # the procedure entry a next step asks for, when the FAQ classifier gives it this share of
+    # the procedure entries (else the first of procedure_entries)
+    procedure_pick_min: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,13 +58,8 @@ class Dialogue:
     topic_buttons: tuple[str, ...]
     thresholds: Thresholds
     generic_words: frozenset[str] = frozenset()
-    # words of being checked or held to account (审计, 纪委, 追责 …) and of speaking of oneself
-    # (我, 本人 …), as normalize() writes them
-    story_cues: tuple[str, ...] = ()
-    self_words: tuple[str, ...] = ()
-    # words that make a message about this policy whoever it speaks of (容错, 免责 …): a weak
-    # match is offered rather than declined only when the message has one (or a story cue)
-    policy_words: tuple[str, ...] = ()
+    # FAQ entries of the procedure, the first being how to start: a next step leads there
+    procedure_entries: tuple[str, ...] = ()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
@@ -63,7 +68,8 @@ class Dialogue:
 REQUIRED_TEXTS = (
     "sources_prefix", "secondary_note", "region_note", "related_prefix", "clarify", "vague",
     "knowledge_intro", "decline_out_of_scope", "decline_unknown", "help",
-    "story", "story_screen_button", "story_apply_button",
+    "story", "story_screen_button", "story_apply_button", "story_intro", "story_scenarios", "story_prefill",
+    "story_no_prefill", "story_prefill_button", "procedure_intro", "care_fallback",
     "screening_progress", "screening_why_button", "screening_cancel_button", "screening_restart_button",
     "screening_confirm_button", "screening_edit_button", "screening_details_button", "screening_not_understood",
     "screening_cancelled", "screening_restarted", "screening_resume", "screening_no_result",
@@ -83,12 +89,6 @@ def load_dialogue(path: Path) -> Dialogue:
     generic = data.get("generic_words") or []
     if not isinstance(generic, list):
         raise ContentError(f"{path}: generic_words: expected a list of words, like [容错, 问一下]")
-    lists = {}
-    for key, example in (("story_cues", "[审计, 追责]"), ("self_words", "[我, 本人]"), ("policy_words", "[容错, 免责]")):
-        words = data.get(key) or []
-        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-            raise ContentError(f"{path}: {key}: expected a list of words, like {example}")
-        lists[key] = tuple(sorted({normalize(w) for w in words}))
     try:
         thresholds = Thresholds(**(data.get("thresholds") or {}))
     except TypeError as exc:
@@ -99,7 +99,5 @@ def load_dialogue(path: Path) -> Dialogue:
         topic_buttons=tuple(data.get("topic_buttons") or ()),
         thresholds=thresholds,
         generic_words=frozenset(str(w) for w in generic),
-        story_cues=lists["story_cues"],
-        self_words=lists["self_words"],
-        policy_words=lists["policy_words"],
+        procedure_entries=tuple(str(i) for i in data.get("procedure_entries") or ()),
     )

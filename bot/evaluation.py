@@ -48,6 +48,18 @@ def training_overlap(questions: list[Question], examples: list[str]) -> list[str
     return [q.text for q in questions if comparable(q.text, wording=False) in known]
 
 
+# Replies that answer with one entry's text (a next step is answered with a procedure entry).
+ANSWER_KINDS = ("faq", "knowledge", "procedure")
+
+
+def answered(replies: list) -> tuple:
+    """The reply that answers (an answer before a story reply counts), and every FAQ id offered
+    as a choice in the turn."""
+    reply = next((r for r in replies if r.kind in ANSWER_KINDS), None) or main_reply(replies)
+    options = [i for r in replies for i in r.extra.get("options", [])]
+    return reply, options
+
+
 @dataclass
 class Outcome:
     text: str
@@ -64,7 +76,7 @@ class Outcome:
 
     @property
     def top1(self) -> bool:
-        return self.kind in ("faq", "knowledge") and self.faq_id in self.accept
+        return self.kind in ANSWER_KINDS and self.faq_id in self.accept
 
     @property
     def in_top3(self) -> bool:
@@ -103,11 +115,11 @@ async def run_eval(engine, questions: list[Question]) -> Report:
     outcomes = []
     for question in questions:
         replies = await engine.handle(f"eval-{uuid.uuid4().hex}", question.text)
-        reply = main_reply(replies)
+        reply, options = answered(replies)
         parse = await engine.parse(question.text)
         top3 = [c.faq_id for c in candidates(parse, content, dialogue.thresholds)[:3]]
-        outcomes.append(Outcome(question.text, question.accept, reply.kind, reply.faq_id, reply.confidence,
-                                top3, list(reply.extra.get("options", []))))
+        kind = "clarify" if reply.kind == "story" else reply.kind  # a story reply offers, it does not answer
+        outcomes.append(Outcome(question.text, question.accept, kind, reply.faq_id, reply.confidence, top3, options))
     return summarise(outcomes)
 
 

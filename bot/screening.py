@@ -2,8 +2,9 @@
 
 Pure Python, no Rasa. ``next_question(answers)`` says what to ask next; ``assess(answers)``
 turns a set of structured answers (question id -> option id) into an explained, preliminary
-outcome: the deciding findings with their clauses and sources, a 六看 table, what would change
-the result, the most similar published cases and the next steps. Deterministic.
+outcome: the findings for and against tolerance with their clauses and sources, a 六看 table,
+which answers would make the result better or worse, the actions still in the user's hands, the
+most similar published cases and the next steps. Deterministic.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,7 +28,27 @@ LOOKS = {
     "context": "工作背景", "jurisdiction": "所在地区",
 }
 SIX_LOOKS = ("nature", "basis", "motive", "process", "consequence", "attitude")
+FOR_TOLERANCE = ("positive",)
+AGAINST_TOLERANCE = ("exclude", "mitigate", "uncertain")
+# From the user's side: which outcome is better than which (for "what would change the result").
+OUTCOME_RANK = {"not_tolerable": 0, "needs_review": 1, "possibly_mitigated": 2, "likely_tolerable": 3}
+# Interface sentences a trainer may reword in screening.yml `texts:` (placeholders in braces).
+DEFAULT_TEXTS = {
+    "for_heading": "有利于容错的因素：",
+    "against_heading": "不利或需要核实的因素：",
+    "none_for": "（从您的回答中没有发现）",
+    "none_against": "（从您的回答中没有发现）",
+    "changes_heading": "什么情况下结果会不同：",
+    "better_heading": "这些回答会让结果更有利：",
+    "worse_heading": "这些回答会让结果更不利：",
+    "change": "如果“{question}”的回答是“{option}”，初步结果会变为：{outcome}",
+    "actions_heading": "您现在还能做的：",
+    "unclear_reply": "这道题问的是：{question}\n{help}",
+    "prefill_hint": "根据您前面的描述，这题可能是「{label}」。请确认，或改选其他选项：",
+    "prefill_mark": "✓ {label}（按您的描述）",
+}
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+ACTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 OPTION_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,11}$")
 PATH = "knowledge/screening.yml"
 
@@ -67,6 +89,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Action:
+    """Something the user can still do (主动纠错, 挽回损失 …), shown with the result when
+    ``when`` holds (no conditions: always)."""
+
+    id: str
+    text: str
+    when: dict[str, tuple[str, ...]]
+    sources: tuple[str, ...]
+    line: int = 0
+
+    def applies(self, answers: dict[str, str]) -> bool:
+        return all(answers.get(q) in options for q, options in self.when.items())
+
+
+@dataclass(frozen=True)
 class DecideLine:
     outcome: str
     any: str = ""
@@ -96,9 +133,15 @@ class Questionnaire:
     decide: tuple[DecideLine, ...]
     typed_answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     control_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
+
+    def text(self, key: str, **values: str) -> str:
+        """An interface sentence from `texts:` (or its default), placeholders filled."""
+        return self.texts.get(key, DEFAULT_TEXTS[key]).strip().format(**values)
 
 
 # ---- the engine ----
@@ -161,11 +204,17 @@ class Assessment:
     findings: tuple[Rule, ...]
     decisive: tuple[Rule, ...]
     looks: tuple[LookRow, ...]
-    changes: tuple[str, ...]
+    changes: tuple[str, ...]  # better + worse
     cases: tuple[SimilarCase, ...]
     next_steps: tuple[str, ...]
     disclaimer: str
     answers: dict[str, str]
+    for_tolerance: tuple[Rule, ...] = ()  # fired positive rules
+    against_tolerance: tuple[Rule, ...] = ()  # fired exclude / mitigate / uncertain rules, strongest first
+    better: tuple[str, ...] = ()  # single answer changes that would make the outcome better
+    worse: tuple[str, ...] = ()  # … and worse
+    actions: tuple[Action, ...] = ()  # what the user can still do
+    texts: dict[str, str] = field(default_factory=dict)  # the questionnaire's `texts:` (headings)
 
 
 DECISIVE_EFFECT = {"not_tolerable": "exclude", "possibly_mitigated": "mitigate",
@@ -180,6 +229,9 @@ def assess(questionnaire: Questionnaire, answers: dict[str, str], cases: Iterabl
     wanted = DECISIVE_EFFECT[outcome]
     decisive = tuple(rule for rule in fired if rule.effect == wanted) or tuple(fired[:3])
     text = questionnaire.outcomes[outcome]
+    better = tuple(what_would_change(questionnaire, answers, outcome, direction="better"))
+    worse = tuple(what_would_change(questionnaire, answers, outcome, direction="worse"))
+    against = sorted((rule for rule in fired if rule.effect in AGAINST_TOLERANCE), key=lambda r: EFFECT_ORDER[r.effect])
     return Assessment(
         outcome=outcome,
         title=text.title,
@@ -187,11 +239,17 @@ def assess(questionnaire: Questionnaire, answers: dict[str, str], cases: Iterabl
         findings=tuple(fired),
         decisive=decisive,
         looks=tuple(_look_rows(questionnaire, answers, fired)),
-        changes=tuple(what_would_change(questionnaire, answers, outcome)),
+        changes=better + worse,
         cases=tuple(similar_cases(questionnaire, answers, cases)),
         next_steps=questionnaire.next_steps,
         disclaimer=questionnaire.disclaimer,
         answers=answers,
+        for_tolerance=tuple(rule for rule in fired if rule.effect in FOR_TOLERANCE),
+        against_tolerance=tuple(against),
+        better=better,
+        worse=worse,
+        actions=tuple(action for action in questionnaire.actions if action.applies(answers)),
+        texts=questionnaire.texts,
     )
 
 
@@ -204,21 +262,38 @@ def _look_rows(questionnaire: Questionnaire, answers: dict[str, str], fired: lis
         yield LookRow(look, LOOKS[look], rows, effects[0] if effects else "")
 
 
-def what_would_change(questionnaire: Questionnaire, answers: dict[str, str], outcome: str, limit: int = 3) -> list[str]:
-    """Single answer changes that would change the outcome, as sentences."""
+def what_would_change(questionnaire: Questionnaire, answers: dict[str, str], outcome: str, limit: int = 3,
+                      direction: str = "any") -> list[str]:
+    """Single answer changes that would change the outcome, as sentences, in question order.
+
+    ``direction``: "better" (a better outcome for the user, see OUTCOME_RANK; per question the
+    option giving the best one), "worse" (per question the option giving the worst one) or "any"
+    (per question the first option that changes the outcome)."""
+    rank = OUTCOME_RANK[outcome]
     changes = []
     for question in applicable(questionnaire, answers):
         if question.id not in answers:
             continue
+        found: list[tuple[int, Option, str]] = []
         for option in question.options:
             if option.id == answers[question.id]:
                 continue
             changed = clean_answers(questionnaire, {**answers, question.id: option.id})
             new_outcome, _ = outcome_of(questionnaire, changed)
-            if new_outcome != outcome:
-                title = questionnaire.outcomes[new_outcome].title
-                changes.append(f"如果“{question.text}”的回答是“{option.label}”，初步结果会变为：{title}")
-                break
+            new_rank = OUTCOME_RANK[new_outcome]
+            if new_outcome == outcome or (direction == "better" and new_rank <= rank) or (
+                    direction == "worse" and new_rank >= rank):
+                continue
+            found.append((new_rank, option, new_outcome))
+        if not found:
+            continue
+        if direction == "better":
+            found.sort(key=lambda f: -f[0])  # stable: the first of the best options
+        elif direction == "worse":
+            found.sort(key=lambda f: f[0])
+        _, option, new_outcome = found[0]
+        changes.append(questionnaire.text("change", question=question.text, option=option.label,
+                                          outcome=questionnaire.outcomes[new_outcome].title))
         if len(changes) >= limit:
             break
     return changes
@@ -239,6 +314,24 @@ def similar_cases(questionnaire: Questionnaire, answers: dict[str, str], cases: 
         scored.append(SimilarCase(case, round(score, 3), labels))
     scored.sort(key=lambda s: (-s.score, s.case.id))
     return scored[:limit]
+
+
+def _check_record(questionnaire: Questionnaire, content: Content | None, record: Any, never: str) -> list[Problem]:
+    """A rule's or an action's conditions name questions and options that exist, and its
+    sources are in knowledge/sources.yml."""
+    problems = []
+    for qid, options in record.when.items():
+        question = questionnaire.question(qid)
+        if question is None:
+            problems.append(Problem(PATH, record.line, f"when: unknown question '{qid}': {never}", record.id))
+            continue
+        for option in options:
+            if question.option(option) is None:
+                problems.append(Problem(PATH, record.line, f"when: question '{qid}' has no option '{option}'", record.id))
+    for source in record.sources if content is not None else ():
+        if source not in content.sources:
+            problems.append(Problem(PATH, record.line, f"unknown source '{source}' (not in knowledge/sources.yml)", record.id))
+    return problems
 
 
 # ---- loading and checking ----
@@ -329,6 +422,51 @@ def load_questionnaire(root: Path, content: Content | None = None, explore: bool
             problem(line, "a rule must cite 'sources'", rid)
         rules.append(Rule(rid, when, effect, text(raw, "finding", line, rid), text(raw, "clause", line, rid), sources, line))
 
+    actions = []
+    raw_actions = data.get("actions")
+    if raw_actions is not None and not isinstance(raw_actions, LocatedList):
+        problem(data.line_of("actions"), "'actions:' must be a list")
+        raw_actions = []
+    for index, raw in enumerate(raw_actions or []):
+        line = raw_actions.line_of(index)
+        if not isinstance(raw, LocatedDict):
+            problem(line, "an action must be a mapping")
+            continue
+        aid = str(raw.get("id", ""))
+        if not ACTION_ID.match(aid):
+            problem(line, f"action id '{aid}' must be ASCII a-z0-9_, 1-30 characters", aid)
+        if raw.get("when") is not None and not isinstance(raw.get("when"), dict):
+            problem(raw.line_of("when"), "'when:' must map question ids to options", aid)
+        sources = tuple(str(s) for s in raw.get("sources") or ())
+        if not sources:
+            problem(line, "an action must cite 'sources'", aid)
+        actions.append(Action(aid, text(raw, "text", line, aid), _conditions(raw.get("when")), sources, line))
+
+    texts = {}
+    raw_texts = data.get("texts")
+    if raw_texts is not None and not isinstance(raw_texts, LocatedDict):
+        problem(data.line_of("texts"), "'texts:' must be a mapping of text names to sentences")
+        raw_texts = {}
+    for key, value in (raw_texts or {}).items():
+        line = raw_texts.line_of(key)
+        if key not in DEFAULT_TEXTS:
+            problem(line, f"texts: unknown text '{key}' (known: {', '.join(DEFAULT_TEXTS)})")
+            continue
+        if not isinstance(value, str) or not value.strip():
+            problem(line, f"texts: '{key}' must be a non-empty sentence")
+            continue
+        allowed = _placeholders(DEFAULT_TEXTS[key])
+        try:
+            unknown = _placeholders(value) - allowed
+        except ValueError as exc:
+            problem(line, f"texts: '{key}' has a broken placeholder: {exc}")
+            continue
+        if unknown:
+            problem(line, f"texts: '{key}' uses {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+                          f"it may use only {', '.join('{' + a + '}' for a in sorted(allowed)) or 'no placeholders'}")
+            continue
+        texts[str(key)] = value
+
     decide = []
     raw_decide = data.get("decide") if isinstance(data.get("decide"), LocatedList) else []
     for index, raw in enumerate(raw_decide):
@@ -348,6 +486,7 @@ def load_questionnaire(root: Path, content: Content | None = None, explore: bool
         questions=tuple(questions), rules=tuple(rules), decide=tuple(decide),
         typed_answers=_word_lists(data.get("typed_answers")),
         control_words=_word_lists(data.get("control_words")),
+        actions=tuple(actions), texts=texts,
     )
     problems += check_questionnaire(questionnaire, content, explore)
     return (questionnaire if not any(p.is_error for p in problems) else None), problems
@@ -358,6 +497,11 @@ def _conditions(raw: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict):
         return {}
     return {str(k): tuple(_option_key(x) for x in (v if isinstance(v, list) else [v])) for k, v in raw.items()}
+
+
+def _placeholders(sentence: str) -> set[str]:
+    """The {names} a sentence uses (ValueError when a brace is unbalanced)."""
+    return {name for _, name, _, _ in string.Formatter().parse(sentence) if name is not None}
 
 
 def _word_lists(raw: Any) -> dict[str, tuple[str, ...]]:
@@ -388,18 +532,13 @@ def check_questionnaire(questionnaire: Questionnaire, content: Content | None = 
                 if earlier.option(option) is None:
                     problems.append(Problem(PATH, question.line, f"ask_if: '{other}' has no option '{option}': the question is unreachable", question.id))
     for rule in questionnaire.rules:
-        for qid, options in rule.when.items():
-            question = questionnaire.question(qid)
-            if question is None:
-                problems.append(Problem(PATH, rule.line, f"when: unknown question '{qid}': the rule can never fire", rule.id))
-                continue
-            for option in options:
-                if question.option(option) is None:
-                    problems.append(Problem(PATH, rule.line, f"when: question '{qid}' has no option '{option}'", rule.id))
-        if content is not None:
-            for source in rule.sources:
-                if source not in content.sources:
-                    problems.append(Problem(PATH, rule.line, f"unknown source '{source}' (not in knowledge/sources.yml)", rule.id))
+        problems += _check_record(questionnaire, content, rule, "the rule can never fire")
+    seen_actions: dict[str, int] = {}
+    for action in questionnaire.actions:
+        if action.id in seen_actions:
+            problems.append(Problem(PATH, action.line, f"duplicate action id (first at line {seen_actions[action.id]})", action.id))
+        seen_actions.setdefault(action.id, action.line)
+        problems += _check_record(questionnaire, content, action, "the action is never shown")
     if content is not None:
         known = content.faq_by_id()
         problems += [Problem(PATH, 0, f"next_steps: FAQ id '{faq_id}' does not exist") for faq_id in questionnaire.next_steps if faq_id not in known]
@@ -414,6 +553,10 @@ def check_questionnaire(questionnaire: Questionnaire, content: Content | None = 
     for rule in questionnaire.rules:
         if rule.id not in fired_ever:
             problems.append(Problem(PATH, rule.line, "this rule can never fire (its conditions never hold together on an answer path)", rule.id))
+    for action in questionnaire.actions:
+        probe = Rule(action.id, action.when, "positive", "", "", action.sources, action.line)
+        if action.when and not any(action.applies(a) for a in itertools.islice(paths_for_rule(questionnaire, probe), 200)):
+            problems.append(Problem(PATH, action.line, "this action is never shown (its conditions never hold together on an answer path)", action.id))
     for outcome in OUTCOMES:
         if outcome not in reached:
             problems.append(Problem(PATH, 0, f"outcome '{outcome}' is never reached by any answers", level=WARNING))

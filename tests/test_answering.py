@@ -11,6 +11,7 @@ from bot import answering
 from bot.config import PROJECT_ROOT
 from bot.content.live import LiveContent
 from bot.dialogue import Thresholds
+from bot.reader import CALM, EVERYDAY, QUESTION, Reading
 from bot.retrieval import OUT_OF_SCOPE, classifier_for
 
 
@@ -173,10 +174,10 @@ def test_a_weak_lead_is_offered_rather_than_declined(live):
     assert offered.kind == "clarify" and offered.extra["options"][0] == "scope_procedure_flaw"
     declined = answering.answer(weak, content, dialogue)  # FIXED: guess_floor 0.2
     assert declined.kind == "fallback" and declined.declines
-    # a message with no word of the policy is not offered guesses from so little
-    assert "容错" in dialogue.policy_words
+    # a message the reader takes for everyday trouble is not offered guesses from so little
     everyday = parse("借给朋友的钱要不回来了 能起诉吗", ranking=[("excluded_private_gain", 0.12)])
-    assert answering.answer(everyday, content, lower).kind == "fallback"
+    trouble = Reading(kinds={EVERYDAY: 0.9, QUESTION: 0.1}, distress={CALM: 1.0})
+    assert answering.answer(everyday, content, lower, trouble).kind == "fallback"
 
 
 def test_out_of_scope_decline(live):
@@ -208,50 +209,9 @@ def test_a_policy_story_the_intent_classifier_called_out_of_scope_is_still_answe
     # what is like the out-of-scope examples is still declined, whatever the selector ranks
     weather = parse("明天北京会不会下雨", intent="out_of_scope", ranking=[("scope_emergency", 0.8)])
     assert answering.out_of_scope_reply(weather, content, rescuing).kind == "out_of_scope"
-    # with no rescue threshold (and no story cues) the intent classifier has the last word
+    # with no rescue threshold the intent classifier has the last word
     no_rescue = parse(story, intent="out_of_scope", ranking=[("scope_collective_decision", 0.8)])
-    assert answering.out_of_scope_reply(no_rescue, content, dataclasses.replace(dialogue, story_cues=())).kind == "out_of_scope"
-
-
-def test_a_case_of_being_audited_or_held_to_account_is_never_declined(live):
-    """Told like everyday trouble (…我该怎么办), but about an audit: offer the self-screening,
-    how to apply and the closest questions instead of a refusal."""
-    content, dialogue = live
-    assert "审计" in dialogue.story_cues
-    story = "去年防汛的时候我擅自调了一批物资 现在审计查出来了 我该怎么办"
-    reply = answering.out_of_scope_reply(
-        parse(story, intent="out_of_scope", ranking=[("results_self_remedy", 0.05)]), content, dialogue)
-    assert reply.kind == "clarify" and not reply.declines and reply.text == dialogue.text("story")
-    assert [b.payload for b in reply.buttons][:2] == ["/start_screening", "/how_to_apply"]
-    # a close enough question is offered too; a clear one is answered
-    assert reply.buttons[2:] == answering.topic_buttons(content, dialogue)  # nothing close: the main topics
-    assert reply.extra["options"] == [] and reply.faq_id is None
-    offered = answering.answer(parse(story, intent="nlu_fallback", ranking=[("results_self_remedy", 0.25)]), content, dialogue)
-    assert offered.extra["options"] == ["results_self_remedy"] and offered.buttons[-1].payload.endswith('"results_self_remedy"}')
-    answered = answering.answer(parse(story, ranking=[("results_self_remedy", 0.9)]), content, dialogue)
-    assert answered.kind == "faq" and answered.faq_id == "results_self_remedy"
-    # a question about the words, not the user's own case, is decided as usual
-    assert "我" in dialogue.self_words
-    general = parse("通报批评和处分有什么区别", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
-    assert answering.out_of_scope_reply(general, content, dataclasses.replace(dialogue, story_cues=())).kind == "out_of_scope"
-    assert answering.out_of_scope_reply(general, content, dialogue).kind == "out_of_scope"
-    # everyday trouble is still declined, and so is a cue word in what is plainly out of scope
-    lost = parse("手机丢了怎么办", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
-    assert answering.out_of_scope_reply(lost, content, dialogue).kind == "out_of_scope"
-    exam = parse("我想报名审计师资格考试", intent="out_of_scope", ranking=[("results_self_remedy", 0.05)])
-    assert answering.out_of_scope_reply(exam, content, dialogue).kind == "clarify"  # FIXED: story_decline 1.0
-    limited = dataclasses.replace(dialogue, thresholds=dataclasses.replace(FIXED, story_decline=0.9))
-    assert answering.out_of_scope_reply(exam, content, limited).kind == "out_of_scope"
-    assert answering.out_of_scope_reply(parse(story, intent="out_of_scope"), content, limited).kind == "clarify"
-
-
-def test_the_previous_answer_is_found_in_the_tracker_events():
-    answered = {"event": "bot", "text": "…", "data": {"custom": {"policybot": {"kind": "faq", "faq_id": "apply_how_start"}}}}
-    declined = {"event": "bot", "text": "…", "data": {"custom": {"policybot": {"kind": "out_of_scope", "faq_id": None}}}}
-    user, listen = {"event": "user", "text": "…"}, {"event": "action", "name": "action_listen"}
-    assert answering.last_answered([user, answered, listen, user]) == "apply_how_start"
-    assert answering.last_answered([user, answered, listen, user, declined, listen, user]) is None
-    assert answering.last_answered([user]) is None and answering.last_answered([]) is None
+    assert answering.out_of_scope_reply(no_rescue, content, dialogue).kind == "out_of_scope"
 
 
 def test_a_short_follow_up_is_answered_in_the_context_of_the_previous_answer():

@@ -174,8 +174,8 @@ def test_dialogue_names_existing_faq_ids_and_has_its_texts(make_tree):
     assert found == ["knowledge/dialogue.yml: FAQ id 'nowhere' does not exist"]
     found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE.replace('  help: "我可以回答问题。"\n', "")}))
     assert found == ["knowledge/dialogue.yml: texts: missing help"]
-    found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE + "story_cues: 审计\n"}))
-    assert found == ["knowledge/dialogue.yml: story_cues: expected a list of words, like [审计, 追责]"]
+    found = messages(make_tree({"knowledge/dialogue.yml": DIALOGUE + "procedure_entries: [basics_materials, gone]\n"}))
+    assert found == ["knowledge/dialogue.yml: FAQ id 'gone' does not exist"]
 
 
 def test_cli_exit_codes(make_tree):
@@ -230,3 +230,120 @@ def test_shipped_knowledge_covers_the_sources(shipped):
     figures = " ".join(i.value for i in content.items if i.kind == "figure")
     for number in ("70115", "14406", "503"):
         assert number in figures
+
+
+# ---- statuses and rests_on ----
+
+STATUSES_YML = """\
+statuses:
+  rule: {label: 现行规定}
+  practice: {label: 地方做法}
+  recommendation:
+    label: 调研建议
+    needs_marker: true
+    markers: [建议, 提出, 调研报告认为]
+  proposal:
+    label: 设想
+    needs_marker: true
+    markers: [设想, 建议]
+ignore: [提出申请]
+"""
+
+RECOMMENDATION = """\
+title: 原则
+items:
+  - id: three_distinctions
+    kind: principle
+    status: rule
+    name: 三个区分开来
+    text: 把失误和错误区分开来。
+    sources: [seed_a]
+  - id: rec_promotion
+    kind: principle
+    status: recommendation
+    name: 免责干部提拔免予一票否决
+    text: 对确定免责的干部，在提拔任用党风廉政审查中免予一票否决。
+    parts:
+      - id: rec_mitigated
+        name: 减责的
+        text: 对确定减责的，具体说明在干部选任中存在的影响及时限。
+      - id: rec_practice
+        name: 已有做法
+        status: practice
+        text: 影响期结束后在干部选拔任用上不受影响。
+    sources: [seed_a]
+"""
+
+
+def status_messages(root: Path) -> list[str]:
+    """Problems of the status checks' trees (the dialogue file is another test's concern)."""
+    return [m for m in messages(root) if not m.startswith("knowledge/dialogue.yml")]
+
+
+def status_tree(make_tree, answer: str, rests_on: str = "[rec_promotion]"):
+    """A tree with knowledge/statuses.yml whose first FAQ entry rests on ``rests_on``."""
+    first = entry("basics_what", "问题？", PARAPHRASES_A, answer=answer).replace(
+        "    sources: [seed_a]\n", f"    sources: [seed_a]\n    rests_on: {rests_on}\n")
+    second = entry("basics_materials", "问题二？", PARAPHRASES_B).replace(
+        "    sources: [seed_a]\n", "    sources: [seed_a]\n    rests_on: [three_distinctions]\n")
+    return make_tree({"knowledge/statuses.yml": STATUSES_YML, "knowledge/principles.yml": RECOMMENDATION,
+                      "faq/basics.yml": faq_file(entries=first + second)})
+
+
+def test_statuses_and_rests_on_load(make_tree):
+    content, problems = load_content(status_tree(make_tree, "这是回答。"))
+    assert problems == []
+    item = content.items_by_id()["rec_promotion"]
+    assert item.status == "recommendation" and item.status_of(item.part("rec_practice")) == "practice"
+    assert content.faq_by_id()["basics_what"].rests_on == ("rec_promotion",)
+
+
+def test_recommendation_stated_as_practice_fails_with_file_and_line(make_tree):
+    found = status_messages(status_tree(make_tree, "确定免责的干部，提拔任用党风廉政审查中免予一票否决。"))
+    assert found == [
+        "faq/basics.yml:17: entry basics_what: rests on rec_promotion (调研建议) but the sentence stating it "
+        "does not say so: 「确定免责的干部，提拔任用党风廉政审查中免予一票否决。」 needs one of 建议、提出、调研报告认为…"
+    ]
+
+
+def test_recommendation_with_a_marker_in_its_own_sentence_passes(make_tree):
+    assert status_messages(status_tree(make_tree, "嵊泗县的报告建议：确定免责的干部，提拔任用党风廉政审查中免予一票否决。")) == []
+    # a lead-in line with a marker covers the numbered list under it
+    listed = "|\n      调研报告认为：\n      1. 确定免责的干部，提拔任用党风廉政审查中免予一票否决；\n      2. 其他。"
+    assert status_messages(status_tree(make_tree, listed)) == []
+
+
+def test_marker_in_another_sentence_does_not_rescue_it(make_tree):
+    answer = "建议先问清本地办法。确定免责的干部，提拔任用党风廉政审查中免予一票否决。"
+    found = status_messages(status_tree(make_tree, answer))
+    assert len(found) == 1 and "rests on rec_promotion (调研建议)" in found[0]
+    # nor does a marker word used in another sense (提出申请) in the same sentence
+    found = status_messages(status_tree(make_tree, "本人提出申请后，确定免责的干部，提拔任用党风廉政审查中免予一票否决。"))
+    assert len(found) == 1
+
+
+def test_a_practice_part_needs_no_marker(make_tree):
+    assert status_messages(status_tree(make_tree, "影响期结束后在干部选拔任用上不受影响。", "[rec_promotion.rec_practice]")) == []
+
+
+def test_missing_status_rests_on_and_unknown_ids(make_tree):
+    root = status_tree(make_tree, "这是回答。", "[nowhere, rec_promotion.no_part]")
+    principles = (root / "knowledge/principles.yml").read_text(encoding="utf-8")
+    (root / "knowledge/principles.yml").write_text(principles.replace("    status: rule\n", "").replace(
+        "    status: recommendation\n", "    status: advice\n"), encoding="utf-8")
+    faq = (root / "faq/basics.yml").read_text(encoding="utf-8")
+    (root / "faq/basics.yml").write_text(faq.replace("    rests_on: [three_distinctions]\n", ""), encoding="utf-8")
+    found = status_messages(root)
+    assert "faq/basics.yml:4: entry basics_what: rests_on 'nowhere' is not a knowledge item, item.part or case" in found
+    assert "faq/basics.yml:4: entry basics_what: rests_on 'rec_promotion.no_part' is not a knowledge item, item.part or case" in found
+    assert "faq/basics.yml:20: entry basics_materials: missing 'rests_on' (the knowledge items the answer rests on)" in found
+    assert "knowledge/principles.yml:3: entry three_distinctions: missing 'status' (one of rule, practice, recommendation, proposal)" in found
+    assert "knowledge/principles.yml:10: entry rec_promotion: status 'advice' must be one of rule, practice, recommendation, proposal" in found
+
+
+def test_shipped_items_have_statuses_and_entries_rest_on_items(shipped):
+    content, _ = shipped
+    assert all(item.status for item in content.items)
+    assert all(entry.rests_on is not None for entry in content.faq)
+    statuses = {item.status for item in content.items}
+    assert {"rule", "practice", "recommendation", "proposal"} <= statuses

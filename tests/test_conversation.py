@@ -12,6 +12,7 @@ import sqlite_utils
 from bot.channels.batch import answer_lines
 from bot.config import PROJECT_ROOT
 from bot.engine import EMPTY_INPUT
+from bot.screening_dialogue import choose_payload
 
 
 def user() -> str:
@@ -30,6 +31,10 @@ EXPECTED_WARNINGS = (
     # the generated placeholder responses (data/generated/faq.yml) make Rasa see faq twice
     "The utterance 'utter_faq' is not used in any story or rule.",
     "The following duplicated intents have been found across multiple domain files: faq",
+    # small talk is uttered by action_smalltalk, which first checks the message for danger
+    # (再见了 这个世界 is no goodbye): the validator does not see responses named in an action
+    *(f"The utterance 'utter_{intent}' is not used in any story or rule."
+      for intent in ("greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny")),
 )
 
 
@@ -67,8 +72,10 @@ def test_greet_question_related_button_out_of_scope(engine, engine_db):
     [hello] = engine.talk(me, "你好")
     assert hello.kind == "smalltalk" and "容错纠错" in hello.text
 
-    [answer] = engine.talk(me, "单位开会集体研究定的事，后来出了问题，我会被问责吗")
+    replies = engine.talk(me, "单位开会集体研究定的事，后来出了问题，我会被问责吗")
+    answer = replies[0]  # the answer first; a story reply with similar cases may follow
     assert answer.kind == "faq" and answer.faq_id == "scope_collective_decision"
+    assert all(r.kind == "story" for r in replies[1:])
     assert "依据：《" in answer.text and answer.sources and answer.buttons
 
     pressed = answer.buttons[0]
@@ -106,14 +113,63 @@ def test_traditional_characters_and_typos_are_understood(engine):
     assert answer.kind == "faq" and answer.faq_id == "apply_materials"
 
 
-def test_a_case_told_like_everyday_trouble_is_not_declined_and_can_go_to_the_self_screening(engine):
+def test_a_retold_case_gets_the_case_and_a_prefilled_self_screening_to_confirm(engine):
     me = user()
-    [reply] = engine.talk(me, "去年防汛的时候我擅自调了一批物资 现在审计查出来了 我该怎么办")
-    assert not reply.declines and "/start_screening" in [b.payload for b in reply.buttons]
-    question = _question_of(engine.talk(me, "/start_screening"))
-    assert question is not None and question.extra.get("question") == "private_gain"
+    replies = engine.talk(me, "去年汛期前水库闸门漏水 我没等政府采购就让施工队先修了 后来补的手续 现在审计找上门了 我该怎么办")
+    story = next(r for r in replies if r.kind == "story")
+    assert story.extra["cases"][0] == "case_huang_reservoir_gate" and "【相似案例】" in story.text
+    assert story.extra["prefill"].get("context") == "emergency"
+    start = story.buttons[0]
+    assert start.payload.startswith("/start_screening") and "prefill" in start.payload
+    assert "/how_to_apply" in [b.payload for b in story.buttons]
+    replies = engine.talk(me, start.payload)
+    for _ in range(12):  # confirm each question; the pre-filled ones show the user's own reading first
+        question = _question_of(replies)
+        if question is None or question.extra.get("question") is None:
+            break
+        if question.extra["question"] == "context":
+            assert "按您的描述" in question.buttons[0].title and "紧急" in question.buttons[0].title
+            break
+        replies = _press(engine, me, question)
+    else:
+        raise AssertionError("the pre-filled question was never asked")
     [everyday] = engine.talk(user(), "手机丢了怎么办")
     assert everyday.kind == "out_of_scope"
+
+
+def test_next_steps_lead_to_the_procedure_fresh_after_an_answer_and_after_a_result(engine):
+    [fresh] = engine.talk(user(), "怎么申请")
+    assert fresh.kind == "procedure" and fresh.faq_id == "apply_how_start"
+    me = user()
+    engine.talk(me, "容错纠错是什么意思")
+    [after] = engine.talk(me, "那我该怎么办")
+    assert after.kind == "procedure" and "/start_screening" in [b.payload for b in after.buttons]
+    me = user()
+    replies = engine.talk(me, "/start_screening")
+    while (question := _question_of(replies)) is not None and question.extra.get("question"):
+        if question.extra["question"] == "private_gain":
+            replies = engine.talk(me, choose_payload("private_gain:yes"))
+        else:
+            replies = _press(engine, me, question)
+    replies = _press(engine, me, _question_of(replies), "确认")
+    assert _question_of(replies).extra.get("outcome") == "not_tolerable"
+    [then] = engine.talk(me, "那我该怎么办")
+    assert then.kind == "procedure" and "/start_screening" not in [b.payload for b in then.buttons]
+
+
+def test_despair_gets_care_first_and_its_text_is_never_stored(engine, engine_db):
+    me = user()
+    text = "被纪委调查了 压力很大 真的不想活了 这个号码13800000000"
+    replies = engine.talk(me, text)
+    assert replies[0].kind == "distress" and "12356" in replies[0].text and "110" in replies[0].text
+    assert "/start_screening" in [b.payload for r in replies for b in r.buttons]
+    db = sqlite_utils.Database(engine_db)
+    stored = [row["question"] for row in db["unanswered"].rows] if db["unanswered"].exists() else []
+    assert not any("不想活" in q for q in stored)
+    [goodbye] = engine.talk(user(), "再见了 这个世界 我撑不下去了")[:1]
+    assert goodbye.kind == "distress"
+    [calm] = engine.talk(user(), "累死了 这个方案今晚必须交")[:1]
+    assert calm.kind != "distress" and not calm.extra.get("distress")
 
 
 def test_a_short_follow_up_is_read_in_the_context_of_the_previous_answer(engine):
@@ -144,16 +200,21 @@ def test_bad_input_gets_a_clear_reply(engine):
 
 def test_ask_json_contract(engine):
     lines: list[str] = []
-    questions = ["怎么申请容错", "公积金怎么提取", "", "容错"]
+    questions = ["怎么申请容错", "公积金怎么提取", "", "容错", "汛期前闸门漏水 我没走政府采购就让人先修了 后来补的手续"]
     engine.run(answer_lines(engine, questions, True, lines.append))
     records = [json.loads(line) for line in lines]
     assert [r["question"] for r in records] == questions
     for record in records:
-        assert set(record) == {"question", "answer", "kind", "faq_id", "confidence", "sources"}
-        assert record["kind"] in {"faq", "knowledge", "clarify", "smalltalk", "out_of_scope", "fallback"}
+        assert {"question", "answer", "kind", "faq_id", "confidence", "sources", "buttons"} <= set(record)
+        assert record["kind"] in {"faq", "knowledge", "clarify", "smalltalk", "out_of_scope", "fallback",
+                                  "procedure", "story", "distress"}
         assert isinstance(record["confidence"], float) and isinstance(record["sources"], list)
-    assert records[0]["kind"] == "faq" and records[0]["faq_id"] and records[0]["sources"]
+        assert all(isinstance(b, str) for b in record["buttons"])
+    assert records[0]["kind"] in ("faq", "procedure") and records[0]["faq_id"] == "apply_how_start" and records[0]["sources"]
     assert records[1]["kind"] in ("out_of_scope", "fallback") and records[1]["faq_id"] is None
+    story = records[4]
+    assert story["kind"] == "story" and story["case_ids"][0] == "case_huang_reservoir_gate"
+    assert story["prefill"] and any("开始自查" in b for b in story["buttons"])
 
 
 # ---- self-screening through the whole stack ----

@@ -46,6 +46,10 @@ rules:
   - {id: r_dissent, when: {dissent: ["yes"]}, effect: positive, finding: 提过反对, clause: 第十七条, sources: [seed_a]}
   - {id: r_alone_loss, when: {decision: [alone], loss: ["not"]}, effect: mitigate, finding: 个人决定且未挽回, clause: 条款, sources: [seed_a]}
   - {id: r_loss_unsure, when: {loss: [unsure]}, effect: uncertain, finding: 后果不清, clause: 条款, sources: [seed_a]}
+actions:
+  - {id: a_correct, text: 及时纠正, sources: [seed_a]}
+  - {id: a_keep_record, when: {dissent: ["yes"]}, text: 保留反对意见的记录, sources: [seed_a]}
+  - {id: a_remedy, when: {loss: ["not", unsure]}, text: 尽快挽回损失, sources: [seed_a]}
 decide:
   - {outcome: not_tolerable, any: exclude}
   - {outcome: needs_review, at_least: {uncertain: 2}}
@@ -53,6 +57,11 @@ decide:
   - {outcome: likely_tolerable, at_least: {positive: 2}}
   - {outcome: needs_review}
 """
+
+
+def line_of(text: str) -> int:
+    """The line of MINI that holds ``text`` (1-based)."""
+    return next(n for n, line in enumerate(MINI.splitlines(), start=1) if text in line)
 
 
 @pytest.fixture
@@ -137,6 +146,77 @@ def test_validation_errors(make_tree, change, message):
     assert message in [p.message for p in problems], [str(p) for p in problems]
 
 
+def test_for_and_against_tolerance_from_the_fired_rules(mini):
+    result = assess(mini, {"gain": "no", "decision": "alone", "loss": "not"})
+    assert [r.id for r in result.for_tolerance] == ["r_public"]
+    assert [r.id for r in result.against_tolerance] == ["r_alone_loss"]
+    result = assess(mini, {"gain": "yes", "decision": "alone", "loss": "unsure"})
+    assert result.for_tolerance == () and [r.id for r in result.against_tolerance] == ["r_gain", "r_loss_unsure"]
+
+
+def test_what_would_change_in_both_directions(mini):
+    result = assess(mini, {"gain": "no", "decision": "alone", "loss": "not"})  # possibly_mitigated
+    assert result.better == ("如果“怎么决定的？”的回答是“集体研究”，初步结果会变为：可能可以容错",)
+    assert result.worse == ("如果“有没有谋取私利？”的回答是“有”，初步结果会变为：不能容错",
+                            "如果“损失挽回了吗？”的回答是“挽回了”，初步结果会变为：需要有权机关判断")
+    assert result.changes == result.better + result.worse
+    best = assess(mini, {"gain": "no", "decision": "collective", "dissent": "yes", "loss": "recovered"})
+    assert best.better == () and best.worse
+    worst = assess(mini, {"gain": "yes", "decision": "alone", "loss": "not"})
+    assert worst.worse == () and worst.better
+
+
+def test_actions_follow_their_conditions(mini):
+    ids = lambda answers: [a.id for a in assess(mini, answers).actions]  # noqa: E731
+    assert ids({"gain": "no", "decision": "collective", "dissent": "yes", "loss": "recovered"}) == ["a_correct", "a_keep_record"]
+    assert ids({"gain": "no", "decision": "alone", "loss": "unsure"}) == ["a_correct", "a_remedy"]
+    assert mini.actions[1].sources == ("seed_a",) and mini.actions[1].line > 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (("{id: a_remedy, when: {loss: [\"not\", unsure]}", "{id: a_remedy, when: {losses: [unsure]}"),
+     "when: unknown question 'losses': the action is never shown"),
+    (("{id: a_remedy, when: {loss: [\"not\", unsure]}", "{id: a_remedy, when: {loss: [gone]}"),
+     "when: question 'loss' has no option 'gone'"),
+    (("text: 尽快挽回损失, sources: [seed_a]", "text: 尽快挽回损失, sources: [seed_zz]"),
+     "unknown source 'seed_zz' (not in knowledge/sources.yml)"),
+    (("text: 尽快挽回损失, sources: [seed_a]", "text: 尽快挽回损失, sources: []"), "an action must cite 'sources'"),
+    (("{id: a_remedy,", "{id: a_correct,"), f"duplicate action id (first at line {line_of('id: a_correct')})"),
+    (("{id: a_remedy, when: {loss: [\"not\", unsure]}", "{id: a_remedy, when: {decision: [alone], dissent: [\"yes\"]}"),
+     "this action is never shown (its conditions never hold together on an answer path)"),
+])
+def test_action_validation_names_the_line(make_tree, change, message):
+    from bot.content import load_content
+
+    old, new = change
+    assert old in MINI, old
+    root = make_tree({"knowledge/screening.yml": MINI.replace(old, new, 1)})
+    content, _ = load_content(root)
+    _, problems = load_questionnaire(root, content)
+    matching = [p for p in problems if p.message == message]
+    assert matching, [str(p) for p in problems]
+    assert str(matching[0]).startswith(f"knowledge/screening.yml:{line_of('id: a_remedy')}: ")  # the action's own line
+
+
+@pytest.mark.parametrize("texts, message", [
+    ("texts: {actions_title: 能做的}", "texts: unknown text 'actions_title'"),
+    ("texts: {prefill_mark: \"✓ {option}\"}", "texts: 'prefill_mark' uses {option}; it may use only {label}"),
+    ("texts: {change: \"如果 {question\"}", "texts: 'change' has a broken placeholder"),
+])
+def test_texts_are_checked(make_tree, texts, message):
+    root = make_tree({"knowledge/screening.yml": MINI + texts + "\n"})
+    _, problems = load_questionnaire(root)
+    assert any(p.message.startswith(message) and p.line == MINI.count("\n") + 1 for p in problems), [str(p) for p in problems]
+
+
+def test_texts_reword_the_interface(make_tree):
+    root = make_tree({"knowledge/screening.yml": MINI + "texts:\n  change: \"改成“{option}”就是：{outcome}\"\n"})
+    questionnaire, problems = load_questionnaire(root)
+    assert problems == []
+    result = assess(questionnaire, {"gain": "no", "decision": "alone", "loss": "not"})
+    assert result.better == ("改成“集体研究”就是：可能可以容错",)
+
+
 def test_unreachable_outcome_is_reported(make_tree):
     root = make_tree({"knowledge/screening.yml": MINI.replace("  - {outcome: possibly_mitigated, any: mitigate}\n", "")})
     _, problems = load_questionnaire(root)
@@ -217,6 +297,62 @@ def test_result_is_explained_and_fits_one_message(shipped):
         assert len(render_details(result, questionnaire)) <= 4096
 
 
+def test_result_weighs_both_sides_and_says_what_to_do(shipped):
+    from bot.screening_render import render_result
+
+    questionnaire, content, dialogue = shipped
+    result = assess(questionnaire, {**SCENARIOS["base"], "harm": "heavy", "recovered": "partly"}, content.cases)
+    assert result.outcome == "possibly_mitigated"
+    assert {"r_no_private_gain", "r_reform", "r_collective"} <= {r.id for r in result.for_tolerance}
+    assert [r.id for r in result.against_tolerance] == ["r_recovered", "r_harm_heavy"]
+    assert result.better and result.worse
+    assert {"a_correct", "a_remedy", "a_cooperate", "a_keep_dissent", "a_apply"} <= {a.id for a in result.actions}
+    text = render_result(result, content, dialogue)
+    order = ["有利于容错的因素：", "不利或需要核实的因素：", "什么情况下结果会不同：", "这些回答会让结果更有利：",
+             "这些回答会让结果更不利：", "您现在还能做的：", "⚠️"]
+    positions = [text.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    assert "【可能减责】" in text and "【需要核实】" in text
+    assert "条款：问责条例第十八条" in text  # the deciding finding keeps its clause
+    remedy = next(a for a in result.actions if a.id == "a_remedy")
+    assert remedy.text in text and "第十八条" in remedy.text
+
+
+def test_an_exclusion_still_shows_what_speaks_for_tolerance(shipped):
+    from bot.screening_render import render_result
+
+    questionnaire, content, dialogue = shipped
+    result = assess(questionnaire, {**SCENARIOS["base"], "private_gain": "yes"}, content.cases)
+    assert result.outcome == "not_tolerable" and [r.id for r in result.decisive] == ["r_private_gain"]
+    assert "r_reform" in {r.id for r in result.for_tolerance} and result.worse == ()
+    assert any("有谋取私利" in c and "没有谋取私利" in c for c in result.better)
+    assert "a_apply" not in {a.id for a in result.actions} and "a_cooperate" in {a.id for a in result.actions}
+    text = render_result(result, content, dialogue)
+    assert "• 【不予容错】有谋取私利的情形" in text and "改革创新、先行先试" in text
+
+
+def test_red_lines_are_stated_flatly(shipped):
+    questionnaire, _, _ = shipped
+    exclusions = [r for r in questionnaire.rules if r.effect == "exclude"]
+    assert len(exclusions) == 5
+    for rule in exclusions:
+        assert not any(hedge in rule.finding for hedge in ("一般", "原则上", "按资料", "可能")), rule.id
+    by_id = {r.id: r for r in exclusions}
+    for rule_id in ("r_private_gain", "r_knowingly", "r_prohibited"):
+        assert by_id[rule_id].finding.endswith("不予容错。")
+    assert "必须追究处理" in by_id["r_eight_rules"].finding and "不予容错免责或减责" in by_id["r_harm_serious"].finding
+
+
+def test_every_action_cites_a_source_and_can_be_shown(shipped):
+    questionnaire, content, _ = shipped
+    assert len(questionnaire.actions) >= 5
+    for action in questionnaire.actions:
+        assert action.sources and all(s in content.sources for s in action.sources), action.id
+    shown = {a.id for scenario in SCENARIOS["scenarios"]
+             for a in assess(questionnaire, {**SCENARIOS["base"], **scenario["change"]}).actions}
+    assert shown == {a.id for a in questionnaire.actions}
+
+
 def test_similar_cases_for_an_allowance_case(shipped):
     questionnaire, content, _ = shipped
     result = assess(questionnaire, {**SCENARIOS["base"], "eight_rules": "yes"}, content.cases)
@@ -250,6 +386,10 @@ def test_screen_cli(tmp_path):
 
     data = json.loads(result.output)
     assert data["outcome"] == "not_tolerable" and data["decisive"] == ["r_eight_rules"]
+    assert data["against_tolerance"] == ["r_eight_rules"] and "r_no_private_gain" in data["for_tolerance"]
+    assert data["better_if"] and data["worse_if"] == [] and data["what_would_change"] == data["better_if"]
+    actions = {a["action"]: a for a in data["actions"]}
+    assert "a_correct" in actions and actions["a_cooperate"]["sources"] == ["accountability_regs_2019", "supp_hubei_epidemic_2020"]
     answers.write_text("private_gain: maybe\n", encoding="utf-8")
     result = runner.invoke(cli, ["screen", "--answers", str(answers)])
     assert result.exit_code == 1 and "unknown option(s): private_gain: maybe" in result.output

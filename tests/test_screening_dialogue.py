@@ -84,3 +84,80 @@ def test_a_stale_button_changes_that_earlier_answer(flow):
     answers = {"private_gain": "no", "knowingly": "no"}
     turn = take_input(questionnaire, dialogue, answers, pressed("private_gain:unsure"))
     assert turn.answers == {"private_gain": "unsure", "knowingly": "no"}
+
+
+BASE = {"private_gain": "no", "knowingly": "no", "prohibited": "no", "eight_rules": "no", "harm": "light",
+        "context": "reform", "procedure": "done", "decision": "collective", "dissent": "objected",
+        "attitude": "active", "region": "hubei"}
+
+
+@pytest.mark.parametrize("text", ["不知道是啥意思", "没看懂", "啥意思", "看不懂", "不明白这题", "什么意思", "这题什么意思？",
+                                  "我没看懂这个问题"])
+def test_not_understanding_a_question_gets_its_explanation(flow, text):
+    questionnaire, dialogue = flow
+    answers = {"private_gain": "no"}
+    turn = take_input(questionnaire, dialogue, answers, typed(text, intent="nlu_fallback"))
+    question = questionnaire.question("knowingly")
+    assert turn.answers == answers and not turn.unmatched and turn.misses == 0
+    assert question.help.strip() in turn.replies[0].text and question.text in turn.replies[0].text
+
+
+def test_unsure_words_still_answer_unsure(flow):
+    questionnaire, dialogue = flow
+    assert take_input(questionnaire, dialogue, {}, typed("不知道")).answers == {"private_gain": "unsure"}
+    assert take_input(questionnaire, dialogue, {}, typed("我也不知道")).answers == {"private_gain": "unsure"}
+
+
+def number_of(reply) -> int:
+    import re
+
+    return int(re.search(r"第(\d+)题", reply.text).group(1))
+
+
+@pytest.mark.parametrize("question, number", [("private_gain", 1), ("knowingly", 2), ("harm", 5), ("region", 11)])
+def test_question_number_after_an_edit_is_its_place_on_the_path(flow, question, number):
+    questionnaire, dialogue = flow
+    turn = take_input(questionnaire, dialogue, BASE, pressed(f"edit:{question}"))
+    reply = prompt(questionnaire, dialogue, turn.answers)
+    assert reply.extra["question"] == question and number_of(reply) == number
+    review = prompt(questionnaire, dialogue, BASE)
+    assert review.buttons[number].title == f"修改第{number}题" and review.buttons[number].payload.endswith(f'edit:{question}"}}')
+
+
+def test_question_numbers_follow_the_path_as_it_grows(flow):
+    questionnaire, dialogue = flow
+    answers = {k: BASE[k] for k in ("private_gain", "knowingly", "prohibited", "eight_rules")}
+    assert number_of(prompt(questionnaire, dialogue, answers)) == 5  # harm
+    answers["harm"] = "heavy"
+    assert number_of(prompt(questionnaire, dialogue, answers)) == 6  # recovered, asked only after heavy harm
+    edited = {**BASE, "harm": "heavy", "recovered": "done"}
+    edited.pop("context")
+    assert number_of(prompt(questionnaire, dialogue, edited)) == 7
+
+
+def test_prefilled_answer_is_offered_first_and_marked_but_never_assumed(flow):
+    questionnaire, dialogue = flow
+    plain = prompt(questionnaire, dialogue, {})
+    assert prompt(questionnaire, dialogue, {}, prefill=None) == plain  # backwards compatible
+    reply = prompt(questionnaire, dialogue, {}, prefill={"private_gain": "no", "prohibited": "yes"})
+    assert reply.extra == {"question": "private_gain", "prefilled": "no"}
+    assert "「没有谋取私利」" in reply.text and "确认" in reply.text
+    assert reply.buttons[0].title == "✓ 没有谋取私利（按您的描述）"
+    assert json.loads(reply.buttons[0].payload[len("/choose"):]) == {"choice": "private_gain:no"}
+    assert [b.title for b in reply.buttons[1:3]] == ["有谋取私利", "说不清"]
+    # nothing is answered until the user presses or types
+    later = prompt(questionnaire, dialogue, {"private_gain": "no", "knowingly": "no"}, prefill={"prohibited": "yes"})
+    assert later.buttons[0].title == "✓ 已明令禁止（按您的描述）" and later.buttons[1].title == "没有明令禁止"
+    answers = {"private_gain": "no", "knowingly": "no"}
+    assert take_input(questionnaire, dialogue, answers, typed("1"), prefill={"prohibited": "yes"}).answers["prohibited"] == "yes"
+    assert take_input(questionnaire, dialogue, answers, typed("2"), prefill={"prohibited": "yes"}).answers["prohibited"] == "no"
+    assert take_input(questionnaire, dialogue, answers, typed("没有明令禁止"), prefill={"prohibited": "yes"}).answers["prohibited"] == "no"
+    # a question without a pre-filled answer is asked as usual
+    other = prompt(questionnaire, dialogue, {"private_gain": "no"}, prefill={"prohibited": "yes"})
+    assert "按您的描述" not in other.text + "".join(b.title for b in other.buttons) and "prefilled" not in other.extra
+
+
+def test_prefill_with_unknown_ids_is_ignored(flow):
+    questionnaire, dialogue = flow
+    reply = prompt(questionnaire, dialogue, {}, prefill={"private_gain": "maybe", "nonsense": "no"})
+    assert reply == prompt(questionnaire, dialogue, {})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from bot.content.models import Content
 from bot.content.validate import validate
@@ -21,9 +21,9 @@ logger = logging.getLogger(__name__)
 class LiveContent:
     """Holds the current content and dialogue texts; ``get()`` reloads them after an edit."""
 
-    def __init__(self, root: Path, on_load: Callable[[Content], None] | None = None):
-        """``on_load`` runs on every newly loaded content before it is used (e.g. to build
-        search indexes off the answer path)."""
+    def __init__(self, root: Path, on_load: Callable[[Content, Any], None] | None = None):
+        """``on_load(content, questionnaire)`` runs on every newly loaded content before it is
+        used (e.g. to build search indexes and the message reader off the answer path)."""
         self.root = root
         self._on_load = on_load
         self._lock = threading.Lock()
@@ -74,6 +74,6 @@ class LiveContent:
             logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
             questionnaire = self._questionnaire
         if self._on_load is not None:
-            self._on_load(content)
+            self._on_load(content, questionnaire)
         self._content, self._dialogue, self._questionnaire, self._stamp = content, dialogue, questionnaire, stamp
         logger.info("content loaded: %d FAQ entries", len(content.faq))

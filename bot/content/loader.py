@@ -15,6 +15,7 @@ from bot.content.models import (
     ITEM_KINDS,
     OUTCOMES,
     SIX_LOOKS,
+    STATUSES,
     Case,
     Content,
     FaqEntry,
@@ -22,15 +23,18 @@ from bot.content.models import (
     Location,
     Part,
     Source,
+    StatusInfo,
+    StatusRules,
     Topic,
 )
+from bot.content.messages import load_messages
 from bot.content.problems import WARNING, Problem
 from bot.content.synonyms import SYNONYMS_FILE, Synonyms, parse_synonyms
 from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_located
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Files in knowledge/ that other modules own (loaded by them, not here).
-OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml", "synonyms.yml"}
+OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml", "synonyms.yml", "care.yml", "statuses.yml"}
 
 # field name -> (type, required). Types: str, int, strlist, map, parts.
 SOURCE_FIELDS = {
@@ -41,15 +45,15 @@ SOURCE_FIELDS = {
 FAQ_FIELDS = {
     "id": ("str", True), "question": ("str", True), "paraphrases": ("strlist", True),
     "answer": ("str", True), "sources": ("strlist", True), "related": ("strlist", False),
-    "region": ("str", False),
+    "region": ("str", False), "rests_on": ("strlist", False),
 }
 ITEM_FIELDS = {
     "id": ("str", True), "kind": ("str", True), "name": ("str", True), "text": ("str", True),
     "sources": ("strlist", True), "region": ("str", False), "parts": ("parts", False),
     "count": ("int", False), "value": ("str", False), "unit": ("str", False),
-    "period": ("str", False),
+    "period": ("str", False), "status": ("str", False),
 }
-PART_FIELDS = {"id": ("str", False), "name": ("str", True), "text": ("str", False)}
+PART_FIELDS = {"id": ("str", False), "name": ("str", True), "text": ("str", False), "status": ("str", False)}
 CASE_FIELDS = {
     "id": ("str", True), "name": ("str", True), "facts": ("str", True), "outcome": ("str", True),
     "outcome_text": ("str", True), "sources": ("strlist", True), "region": ("str", False),
@@ -108,9 +112,19 @@ class _Reader:
                 parts.append(Part(name=item.strip()))
                 continue
             clean = self.fields(item, PART_FIELDS, raw.line_of(index), f"part {index + 1} of {entry}")
+            if clean and not self.status_ok(clean, item, entry):
+                clean.pop("status")
             if clean:
                 parts.append(Part(**{k: v.strip() if isinstance(v, str) else v for k, v in clean.items()}))
         return tuple(parts)
+
+    def status_ok(self, clean: dict, raw: LocatedDict, entry: str) -> bool:
+        """A given status is one of STATUSES (reported on its own line)."""
+        status = clean.get("status")
+        if status is None or status in STATUSES:
+            return True
+        self.problem(raw.line_of("status"), f"status '{status}' must be one of {', '.join(STATUSES)}", entry)
+        return False
 
 
 _KIND_WORDS = {"str": "text", "int": "a whole number", "strlist": "a list of texts",
@@ -225,6 +239,13 @@ def _line(items: LocatedList, index: int) -> int:
     return items.line_of(index)
 
 
+def _answer_line(raw: LocatedDict) -> int:
+    """The line where the answer's text starts (the line after 'answer: |' for a block)."""
+    line = raw.line_of("answer")
+    answer = raw.get("answer")
+    return line + 1 if isinstance(answer, str) and "\n" in answer else line
+
+
 def load_topics(root: Path, problems: list[Problem]) -> list[Topic]:
     topics = []
     folder = root / "faq"
@@ -249,7 +270,8 @@ def load_topics(root: Path, problems: list[Problem]) -> list[Topic]:
             line = _line(items, index)
             clean = reader.fields(raw, FAQ_FIELDS, line, f"entry {index + 1}")
             if clean:
-                entries.append(FaqEntry(topic=path.stem, location=Location(reader.path, line), **_strip(clean)))
+                entries.append(FaqEntry(topic=path.stem, location=Location(reader.path, line),
+                                        answer_line=_answer_line(raw), **_strip(clean)))
         topics.append(Topic(path.stem, title.strip(), tuple(entries), Location(reader.path, 1)))
         problems.extend(reader.problems)
     return topics
@@ -274,6 +296,8 @@ def load_items(root: Path, problems: list[Problem]) -> list[KnowledgeItem]:
             clean = reader.fields(raw, ITEM_FIELDS, line, f"item {index + 1}")
             if not clean:
                 continue
+            if not reader.status_ok(clean, raw, clean["id"]):
+                clean.pop("status")
             if clean["kind"] not in kinds:
                 reader.problem(raw.line_of("kind"), f"kind '{clean['kind']}' must be one of {', '.join(kinds)} in {path.name}", clean["id"])
             items_out.append(KnowledgeItem(collection=collection, location=Location(reader.path, line), **_strip(clean)))
@@ -309,18 +333,19 @@ def load_cases(root: Path, problems: list[Problem]) -> list[Case]:
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
-def load_out_of_scope(root: Path, problems: list[Problem]) -> tuple[str, ...]:
-    """The ``out_of_scope`` examples of the hand-written Rasa NLU data (rasa_project/data/nlu)."""
-    examples: list[str] = []
+def load_intent_examples(root: Path, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    """Every intent's examples in the hand-written Rasa NLU data (rasa_project/data/nlu)."""
+    examples: dict[str, list[str]] = {}
     for path in sorted((root / "rasa_project" / "data" / "nlu").glob("*.y*ml")):
         reader, data = _load_file(root, path)
         blocks = data.get("nlu") if isinstance(data, dict) else None
         for block in blocks if isinstance(blocks, list) else []:
-            if isinstance(block, dict) and block.get("intent") == OUT_OF_SCOPE_INTENT:
+            if isinstance(block, dict) and isinstance(block.get("intent"), str):
                 lines = str(block.get("examples") or "").splitlines()
-                examples += [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+                found = [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+                examples.setdefault(block["intent"], []).extend(e for e in found if e)
         problems.extend(reader.problems)
-    return tuple(e for e in examples if e)
+    return {intent: tuple(texts) for intent, texts in examples.items()}
 
 
 def load_synonyms(root: Path, problems: list[Problem]) -> Synonyms:
@@ -335,17 +360,64 @@ def load_synonyms(root: Path, problems: list[Problem]) -> Synonyms:
     return synonyms
 
 
+STATUSES_FILE = "knowledge/statuses.yml"
+
+
+def load_statuses(root: Path) -> tuple[StatusRules | None, list[Problem]]:
+    """knowledge/statuses.yml: the four statuses with their labels and markers, or None when
+    the file is absent (then items and answers are not checked for statuses)."""
+    path = root / STATUSES_FILE
+    if not path.exists():
+        return None, []
+    reader, data = _load_file(root, path)
+    if data is None:
+        return None, reader.problems
+    if not isinstance(data, LocatedDict) or not isinstance(data.get("statuses"), LocatedDict):
+        reader.problem(1, "expected a mapping 'statuses:' of status name -> label and markers")
+        return None, reader.problems
+    raw_statuses = data["statuses"]
+    statuses: dict[str, StatusInfo] = {}
+    for name, raw in raw_statuses.items():
+        line = raw_statuses.line_of(name)
+        if name not in STATUSES:
+            reader.problem(line, f"unknown status '{name}' (the statuses are {', '.join(STATUSES)})")
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("label"), str):
+            reader.problem(line, f"status '{name}' needs a 'label:' (its Chinese name)")
+            continue
+        markers = raw.get("markers") or []
+        if not isinstance(markers, list) or not all(isinstance(m, str) and m.strip() for m in markers):
+            reader.problem(line, f"status '{name}': 'markers:' must be a list of words")
+            continue
+        needs = bool(raw.get("needs_marker", False))
+        if needs and not markers:
+            reader.problem(line, f"status '{name}' needs a marker but lists no 'markers:'")
+        statuses[name] = StatusInfo(name, raw["label"].strip(), needs, tuple(m.strip() for m in markers),
+                                    str(raw.get("description") or "").strip())
+    for name in STATUSES:
+        if name not in statuses and name not in raw_statuses:
+            reader.problem(raw_statuses.line, f"status '{name}' is not described")
+    ignore = data.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        reader.problem(data.line_of("ignore"), "'ignore:' must be a list of phrases")
+        ignore = []
+    return StatusRules(statuses, tuple(i.strip() for i in ignore if i.strip()), reader.path), reader.problems
+
+
 def load_content(root: Path) -> tuple[Content, list[Problem]]:
     """Load faq/ and knowledge/ (and the out-of-scope examples) under ``root``; return the
     content and every problem found."""
     problems: list[Problem] = []
+    intents = load_intent_examples(root, problems)
     content = Content(
         sources=load_sources(root, problems),
         topics=load_topics(root, problems),
         items=load_items(root, problems),
         cases=load_cases(root, problems),
-        out_of_scope=load_out_of_scope(root, problems),
+        intent_examples=intents,
+        out_of_scope=intents.get(OUT_OF_SCOPE_INTENT, ()),
         synonyms=load_synonyms(root, problems),
+        messages=load_messages(root, problems),
     )
     return content, problems
 

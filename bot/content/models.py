@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from bot.content.messages import Messages
 from bot.content.synonyms import Synonyms
 
 OUTCOMES = ("likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review")
@@ -15,6 +16,13 @@ ITEM_KINDS = {
     "procedures": ("procedure", "body", "check", "result_use", "aftercare"),
     "figures": ("figure",),
 }
+# What kind of statement a knowledge item (or one of its parts) is; labels and the words that
+# must mark a recommendation or proposal in an answer are in knowledge/statuses.yml.
+STATUSES = ("rule", "practice", "recommendation", "proposal")
+
+
+# What sources.yml says when a source names no issuer: true, but nothing to show a user.
+UNNAMED_ISSUERS = ("原文未写", "未署名")
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,10 @@ class Source:
     quoted_in: tuple[str, ...] = ()
 
     def citation(self) -> str:
-        """Short human citation: 《title》（issuer，date）."""
-        details = "，".join(part for part in (self.issuer, self.date) if part)
+        """Short human citation: 《title》（issuer，date）; an issuer the source does not name
+        (原文未写, 未署名) is left out."""
+        issuer = "" if self.issuer in UNNAMED_ISSUERS else self.issuer
+        details = "，".join(part for part in (issuer, self.date) if part)
         return f"《{self.title}》（{details}）" if details else f"《{self.title}》"
 
 
@@ -59,6 +69,10 @@ class FaqEntry:
     location: Location
     related: tuple[str, ...] = ()
     region: str = ""
+    # knowledge items (``item_id``) or parts (``item_id.part_id``) or cases the answer rests on;
+    # None when the entry does not say (an error once knowledge/statuses.yml exists)
+    rests_on: tuple[str, ...] | None = None
+    answer_line: int = 0  # line of the 'answer:' key, for pointing at one sentence
 
     @property
     def examples(self) -> tuple[str, ...]:
@@ -79,6 +93,7 @@ class Part:
     name: str
     text: str = ""
     id: str = ""
+    status: str = ""  # overrides the item's status for this part
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,14 @@ class KnowledgeItem:
     value: str = ""
     unit: str = ""
     period: str = ""
+    status: str = ""  # one of STATUSES
+
+    def part(self, part_id: str) -> Part | None:
+        return next((p for p in self.parts if p.id and p.id == part_id), None)
+
+    def status_of(self, part: Part | None = None) -> str:
+        """The status of the item, or of one part (its own status, else the item's)."""
+        return (part.status if part is not None and part.status else "") or self.status
 
     def full_text(self) -> str:
         """The item's text with its parts, for search and display."""
@@ -121,6 +144,28 @@ class Case:
     answers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StatusInfo:
+    """One status of knowledge/statuses.yml: its Chinese label and, for recommendations and
+    proposals, the words one of which the answer sentence stating such a claim must contain."""
+
+    name: str
+    label: str
+    needs_marker: bool = False
+    markers: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StatusRules:
+    """knowledge/statuses.yml: the statuses, and phrases in which a marker word does not count
+    (提出申请 does not say that something is only proposed)."""
+
+    statuses: dict[str, StatusInfo]
+    ignore: tuple[str, ...] = ()
+    path: str = "knowledge/statuses.yml"
+
+
 @dataclass
 class Content:
     """Everything trainers curate, loaded and typed."""
@@ -132,8 +177,13 @@ class Content:
     # Questions the bot must decline (the Rasa out_of_scope examples): the FAQ classifier
     # learns them as one more class, so a question like these does not get a FAQ answer.
     out_of_scope: tuple[str, ...] = ()
+    # Every intent's hand-written Rasa examples (greetings, thanks, how_to_apply …), by intent.
+    intent_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Everyday ways of saying policy terms (knowledge/synonyms.yml), for the FAQ matchers.
     synonyms: Synonyms = field(default_factory=Synonyms)
+    # Example messages by kind (stories, everyday trouble, next steps, distress) and the caring
+    # replies (knowledge/messages/, knowledge/care.yml), for the message reader.
+    messages: Messages = field(default_factory=Messages)
 
     @property
     def faq(self) -> list[FaqEntry]:

@@ -6,6 +6,8 @@ whether the FAQ is fit to train a classifier on (no shared or near-identical par
 
 from __future__ import annotations
 
+import math
+import re
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -31,6 +33,7 @@ def validate(root: Path, seeds_dir: Path | None = None, screening: bool = True) 
     problems += check_paraphrases(content)
     problems += check_dialogue(root, content)
     problems += check_wording(root)
+    problems += check_statuses(root, content)
     if screening:
         problems += check_screening(root, content)
     if seeds_dir is not None and seeds_dir.is_dir():
@@ -66,6 +69,11 @@ def check_references(content: Content) -> list[Problem]:
                 problems.append(Problem(entry.location.path, entry.location.line, "related lists the entry itself", entry.id))
             elif related not in known_ids:
                 problems.append(Problem(entry.location.path, entry.location.line, f"related id '{related}' does not exist", entry.id))
+    for entry in content.faq:
+        for ref in entry.rests_on or ():
+            if resolve_ref(content, ref) is None:
+                problems.append(Problem(entry.location.path, entry.location.line,
+                                        f"rests_on '{ref}' is not a knowledge item, item.part or case", entry.id))
     for source in content.sources.values():
         for quoting in source.quoted_in:
             if quoting not in content.sources:
@@ -175,7 +183,7 @@ def check_dialogue(root: Path, content: Content) -> list[Problem]:
     except ContentError as exc:
         return [Problem("knowledge/dialogue.yml", 0, str(exc).split(": ", 1)[-1])]
     known = content.faq_by_id()
-    named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons]
+    named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons, *dialogue.procedure_entries]
     return [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
 
 
@@ -199,8 +207,10 @@ def check_screening(root: Path, content: Content) -> list[Problem]:
 
     if not (root / "knowledge" / "screening.yml").exists():
         return []
-    _, problems = load_questionnaire(root, content)
-    return problems
+    from bot.content.messages import check_messages
+
+    questionnaire, problems = load_questionnaire(root, content)
+    return problems + check_messages(content, questionnaire)
 
 
 def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Problem]:
@@ -212,3 +222,168 @@ def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Pr
         if not any(path.is_file() for path in candidates):
             problems.append(Problem(source.location.path, source.location.line, f"file '{name}' not found in {seeds_dir}", source.id))
     return problems
+
+
+# ---- statuses: an answer says when it rests on a recommendation or a proposal ----
+
+MIN_SHARED_BIGRAMS = 4  # a sentence sharing fewer with a claim does not state it
+MIN_COVERAGE = 0.25  # nor one whose content (weighted bigrams) is mostly about something else
+_LIST_ITEM = re.compile(r"^\s*(\d+[.、．)）]|[-•·])")
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+
+
+def resolve_ref(content: Content, ref: str):
+    """``item``, ``item.part`` or a case id -> (item or case, part or None); None if unknown."""
+    items = content.items_by_id()
+    item_id, _, part_id = ref.partition(".")
+    if item_id in items:
+        item = items[item_id]
+        if not part_id:
+            return item, None
+        part = item.part(part_id)
+        return (item, part) if part is not None else None
+    if not part_id and any(case.id == ref for case in content.cases):
+        return next(case for case in content.cases if case.id == ref), None
+    return None
+
+
+def check_statuses(root: Path, content: Content) -> list[Problem]:
+    """With knowledge/statuses.yml present: every knowledge item has a status, every FAQ entry
+    says what it rests on, and the answer sentence stating a recommendation or proposal it
+    rests on carries one of that status's markers (建议, 提出, 设想 …)."""
+    from bot.content.loader import load_statuses
+
+    rules, problems = load_statuses(root)
+    if rules is None:
+        return problems
+    for item in content.items:
+        if not item.status:
+            problems.append(Problem(item.location.path, item.location.line,
+                                    f"missing 'status' (one of {', '.join(rules.statuses)})", item.id))
+    weights = _bigram_weights(content)
+    for entry in content.faq:
+        where = entry.location
+        if entry.rests_on is None:
+            problems.append(Problem(where.path, where.line, "missing 'rests_on' (the knowledge items the answer rests on)", entry.id))
+            continue
+        if not entry.rests_on and not any(content.sources.get(s) and content.sources[s].tier == "project" for s in entry.sources):
+            problems.append(Problem(where.path, where.line, "'rests_on' is empty: only answers about the bot itself rest on no knowledge item", entry.id))
+        problems += _check_markers(entry, content, rules, weights)
+    return problems
+
+
+def _check_markers(entry: FaqEntry, content: Content, rules, weights: dict[str, float]) -> list[Problem]:
+    problems = []
+    clauses = answer_clauses(entry.answer, rules)
+    for ref in entry.rests_on or ():
+        resolved = resolve_ref(content, ref)
+        if resolved is None or not hasattr(resolved[0], "status_of"):
+            continue
+        for status_name, text in _claims(*resolved, rules).items():
+            status = rules.statuses[status_name]
+            claim = _bigrams(_words(text))
+            scored = []
+            for clause in clauses:
+                own = _bigrams(clause.words)
+                shared = own & claim
+                if len(shared) < MIN_SHARED_BIGRAMS:
+                    continue
+                score = sum(weights.get(g, 1.0) for g in shared)
+                scored.append((score, score / sum(weights.get(g, 1.0) for g in own), clause))
+            if not scored:
+                continue
+            best = max(score for score, _, _ in scored)
+            for score, coverage, clause in scored:
+                # the clause(s) sharing the most with the claim state it, unless even they are
+                # mostly about something else
+                if score >= best * 0.999 and coverage >= MIN_COVERAGE and not clause.marked(status.markers):
+                    shown = clause.text if len(clause.text) <= 40 else clause.text[:40] + "…"
+                    problems.append(Problem(
+                        entry.location.path, entry.answer_line + clause.line if entry.answer_line else entry.location.line,
+                        f"rests on {ref} ({status.label}) but the sentence stating it does not say so: "
+                        f"「{shown}」 needs one of {'、'.join(status.markers[:6])}…",
+                        entry.id,
+                    ))
+    return problems
+
+
+def _claims(item, part, rules) -> dict[str, str]:
+    """Status -> text, for the statuses of an item (or part) that need a marker: for a whole
+    item, its own text if its status needs one, and the parts whose status does."""
+    def needs(status: str) -> bool:
+        return status in rules.statuses and rules.statuses[status].needs_marker
+
+    chunks: dict[str, list[str]] = {}
+    if part is not None:
+        units = [(item.status_of(part), part.text or part.name)]
+    else:
+        units = [(item.status, item.text)] + [(item.status_of(p), p.text or p.name) for p in item.parts]
+    for status, text in units:
+        if needs(status):
+            chunks.setdefault(status, []).append(text)
+    return {status: "\n".join(texts) for status, texts in chunks.items()}
+
+
+class Clause:
+    """A stretch of an answer that states one thing: a sentence, or one of the parts a
+    sentence joins with ；. ``lead`` is the marker-bearing lead-in it inherits, if any
+    (湖北调研报告建议：… ；… , or a line ending in ： followed by a numbered list)."""
+
+    def __init__(self, text: str, line: int, lead: str, ignore: tuple[str, ...]):
+        self.text, self.line, self.lead, self._ignore = text.strip(), line, lead, ignore
+        self.words = _words(self.text)
+
+    def marked(self, markers: tuple[str, ...]) -> bool:
+        return _has_marker(self.text, markers, self._ignore) or _has_marker(self.lead, markers, self._ignore)
+
+
+def _has_marker(text: str, markers: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    for phrase in ignore:
+        text = text.replace(phrase, "")
+    return any(marker in text for marker in markers)
+
+
+def answer_clauses(answer: str, rules) -> list[Clause]:
+    """Split an answer into clauses (line offsets from the answer's first line)."""
+    all_markers = tuple(m for info in rules.statuses.values() for m in info.markers)
+    clauses: list[Clause] = []
+    list_lead = ""  # a line ending in ： with a marker, inherited by the list below it
+    for offset, line in enumerate(answer.split("\n")):
+        if not line.strip():
+            list_lead = ""
+            continue
+        if not _LIST_ITEM.match(line):
+            list_lead = ""
+        for sentence in re.split(r"(?<=[。！？!?])", line):
+            if not sentence.strip():
+                continue
+            lead = list_lead
+            for part in sentence.split("；"):
+                if not part.strip():
+                    continue
+                clause = Clause(part, offset, lead, rules.ignore)
+                clauses.append(clause)
+                head, colon, _ = part.partition("：")
+                if colon and _has_marker(head, all_markers, rules.ignore):
+                    lead = head  # 报告建议：甲；乙 — 乙 is also what the report recommends
+        stripped = line.rstrip()
+        if stripped.endswith(("：", ":")) and _has_marker(stripped, all_markers, rules.ignore):
+            list_lead = stripped
+    return clauses
+
+
+def _words(text: str) -> str:
+    return "".join(_WORD_CHAR.findall(text))
+
+
+def _bigram_weights(content: Content) -> dict[str, float]:
+    """Inverse document frequency of character bigrams over the knowledge texts: 容错 or 干部
+    say little about which claim a sentence states; 一票否决 says a lot."""
+    documents = [_bigrams(_words(item.text)) for item in content.items]
+    documents += [_bigrams(_words(f"{p.name}{p.text}")) for item in content.items for p in item.parts]
+    frequency: dict[str, int] = {}
+    for grams in documents:
+        for gram in grams:
+            frequency[gram] = frequency.get(gram, 0) + 1
+    total = len(documents) or 1
+    return {gram: math.log((total + 1) / (count + 1)) + 0.1 for gram, count in frequency.items()}

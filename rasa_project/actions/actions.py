@@ -9,7 +9,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import answering
+from bot import answering, responding
+from bot.stories import parse_prefill
 from bot.actions_runtime import runtime
 
 logger = logging.getLogger(__name__)
@@ -28,19 +29,29 @@ def user_key(tracker: Tracker) -> str:
     return tracker.sender_id or ""
 
 
-def reply_to_question(dispatcher: CollectingDispatcher, tracker: Tracker, decide) -> list:
-    """Send ``decide(parse, content, dialogue)``'s reply (a follow-up of the previous answer is
-    answered in its context); log the question if it declines."""
-    content, dialogue = runtime().content.get()
+def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
+    """Send ``responding.respond``'s replies to the latest message; log it for trainers if the
+    bot declines (never a message of distress: those are handled before and not stored)."""
+    rt = runtime()
+    content, dialogue = rt.content.get()
     parse = tracker.latest_message or {}
-    reply = decide(parse, content, dialogue)
-    if reply.declines:
-        previous = answering.last_answered(tracker.events)
-        reply = answering.in_context(reply, parse.get("text") or "", previous, content, dialogue)
-    if reply.declines:
-        runtime().log_unanswered(parse.get("text") or "", reply, user_key(tracker))
-    send(dispatcher, reply)
+    replies = responding.respond(parse, content, dialogue, rt.content.questionnaire(),
+                                 responding.context_of(tracker.events))
+    if replies[0].declines:
+        rt.log_unanswered(parse.get("text") or "", replies[0], user_key(tracker))
+    for one in replies:
+        send(dispatcher, one)
     return []
+
+
+def guarded(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Care replies sent if the latest message signals danger (whatever else it looked like)."""
+    rt = runtime()
+    content, dialogue = rt.content.get()
+    replies = responding.guard(tracker.latest_message or {}, content, dialogue, rt.content.questionnaire())
+    for one in replies:
+        send(dispatcher, one)
+    return bool(replies)
 
 
 class ActionAnswer(Action):
@@ -48,7 +59,7 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        return reply_to_question(dispatcher, tracker, answering.answer)
+        return reply(dispatcher, tracker)
 
 
 class ActionDecline(Action):
@@ -56,7 +67,21 @@ class ActionDecline(Action):
         return "action_decline"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        return reply_to_question(dispatcher, tracker, answering.out_of_scope_reply)
+        return reply(dispatcher, tracker)
+
+
+class ActionSmalltalk(Action):
+    """Greetings, thanks, goodbyes …: the domain's response for the intent, unless the message
+    signals danger (再见了 这个世界 is no goodbye)."""
+
+    def name(self) -> str:
+        return "action_smalltalk"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        if not guarded(dispatcher, tracker):
+            intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+            dispatcher.utter_message(response=f"utter_{intent}")
+        return []
 
 
 class ActionHelp(Action):
@@ -64,14 +89,15 @@ class ActionHelp(Action):
         return "action_help"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        content, dialogue = runtime().content.get()
-        send(dispatcher, answering.help_reply(content, dialogue))
+        if not guarded(dispatcher, tracker):
+            content, dialogue = runtime().content.get()
+            send(dispatcher, answering.help_reply(content, dialogue))
         return []
 
 
 # ---- self-screening (the questionnaire lives in knowledge/screening.yml) ----
 
-SCREENING_SLOTS = ("screening_input", "screening_answers", "screening_status", "screening_misses")
+SCREENING_SLOTS = ("screening_input", "screening_answers", "screening_status", "screening_misses", "screening_prefill")
 
 
 def _screening():
@@ -88,10 +114,14 @@ class ActionStartScreening(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         _, _, dialogue, questionnaire, _ = _screening()
+        guarded(dispatcher, tracker)
+        entities = (tracker.latest_message or {}).get("entities") or []
+        packed = next((e.get("value") for e in entities if e.get("entity") == "prefill"), None)
+        prefill = parse_prefill(packed, questionnaire)
         if questionnaire is not None:
             dispatcher.utter_message(text=questionnaire.intro, json_message={"policybot": {"kind": "screening"}})
         return [SlotSet("screening_answers", {}), SlotSet("screening_status", None), SlotSet("screening_misses", 0),
-                SlotSet("screening_input", None)]
+                SlotSet("screening_input", None), SlotSet("screening_prefill", prefill)]
 
 
 class ValidateScreeningForm(FormValidationAction):
@@ -109,7 +139,10 @@ class ValidateScreeningForm(FormValidationAction):
         if (parse.get("intent") or {}).get("name") == "start_screening":
             # The message that opened the form (or asked again): not an answer, just ask.
             return {"screening_input": None, "screening_answers": answers}
-        turn = flow.take_input(questionnaire, dialogue, answers, parse, int(tracker.get_slot("screening_misses") or 0))
+        if guarded(dispatcher, tracker):  # a person in danger first; the form waits
+            return {"screening_input": None, "screening_answers": answers}
+        turn = flow.take_input(questionnaire, dialogue, answers, parse, int(tracker.get_slot("screening_misses") or 0),
+                               prefill=tracker.get_slot("screening_prefill") or {})
         if turn.unmatched and (parse.get("intent") or {}).get("name") not in ("choose", "affirm", "deny", "greet"):
             # A question asked in the middle of the form: answer it, then the form asks again.
             reply = answering.answer(parse, content, dialogue)
@@ -133,7 +166,8 @@ class ActionAskScreeningInput(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         _, _, dialogue, questionnaire, flow = _screening()
         if questionnaire is not None:
-            send(dispatcher, flow.prompt(questionnaire, dialogue, tracker.get_slot("screening_answers") or {}))
+            send(dispatcher, flow.prompt(questionnaire, dialogue, tracker.get_slot("screening_answers") or {},
+                                         prefill=tracker.get_slot("screening_prefill") or {}))
         return []
 
 
@@ -146,7 +180,8 @@ class ActionScreeningResult(Action):
         from bot.screening_render import render_result
 
         _, content, dialogue, questionnaire, flow = _screening()
-        events = [SlotSet("screening_input", None), SlotSet("screening_status", None), SlotSet("screening_misses", 0)]
+        events = [SlotSet("screening_input", None), SlotSet("screening_status", None), SlotSet("screening_misses", 0),
+                  SlotSet("screening_prefill", None)]
         if tracker.get_slot("screening_status") != "done" or questionnaire is None:
             return events + [SlotSet("screening_answers", None)]
         result = assess(questionnaire, tracker.get_slot("screening_answers") or {}, content.cases)
