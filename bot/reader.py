@@ -47,6 +47,15 @@ class Reading:
     def share(self, kind: str) -> float:
         return self.kinds.get(kind, 0.0)
 
+    def without(self, *kinds: str) -> "Reading":
+        """The same reading with some kinds ruled out by the context, the rest renormalised
+        (after a policy answer, a short 咋整 is no everyday trouble)."""
+        kept = {k: v for k, v in self.kinds.items() if k not in kinds}
+        total = sum(kept.values())
+        if total <= 0:
+            return self
+        return Reading({k: v / total for k, v in kept.items()}, self.distress, self.cases, self.answers, self.safety_net)
+
     def prefill(self, floor: float) -> dict[str, str]:
         """The screening answers the message gives with at least ``floor`` of the share."""
         return {q: option for q, (option, share) in self.answers.items() if share >= floor}

@@ -14,10 +14,12 @@ from bot import answering, care
 from bot.answering import Button, Reply
 from bot.content import Content
 from bot.dialogue import Dialogue
-from bot.reader import DANGER, DISTRESS, EVERYDAY, NEXT_STEP, STORY, Reading, reader_for
+from bot.reader import CHAT, DANGER, DISTRESS, EVERYDAY, NEXT_STEP, STORY, Reading, reader_for
 from bot.retrieval import OUT_OF_SCOPE, classifier_for
 from bot.stories import story_reply
 
+# Kinds of the bot's messages after which a short message is most likely a next step.
+STEP_KINDS = ("procedure", "story", "screening")
 # Payload intents whose text is not the user's words (buttons, commands).
 NOT_READ = {answering.PICK_INTENT, "choose", "screening_details"}
 
@@ -32,6 +34,12 @@ class Context:
     @property
     def after_screening(self) -> bool:
         return self.kind == "screening"
+
+    @property
+    def after_steps(self) -> bool:
+        """The bot's last message was a screening result, a story reply or the procedure: what
+        the user says next is most likely about what to do now."""
+        return self.kind in STEP_KINDS
 
 
 def context_of(events: list[dict[str, Any]]) -> Context:
@@ -96,11 +104,13 @@ def _policy_replies(parse: dict[str, Any], reading: Reading | None, content: Con
         reply = answering.out_of_scope_reply(parse, content, dialogue, reading)
     else:
         reply = answering.answer(parse, content, dialogue, reading)
+    if reading is not None and reply.declines and context.after_steps and len(parse.get("text") or "") <= dialogue.thresholds.follow_up_max_chars:
+        reading = reading.without(EVERYDAY, CHAT)  # 咋整 right after a result or a story reply: what now
     if reading is not None and is_next_step(reading, dialogue) and (
             reading.share(NEXT_STEP) >= dialogue.thresholds.next_step_sure or not _answers_another_question(reply, dialogue)):
         return [procedure_reply(parse.get("text") or "", content, dialogue, context)]
     if reply.declines:
-        reply = answering.in_context(reply, parse.get("text") or "", context.faq_id if context.kind == "faq" else None,
+        reply = answering.in_context(reply, parse.get("text") or "", context.faq_id if context.kind in ("faq", "procedure") else None,
                                      content, dialogue)
     return [reply]
 

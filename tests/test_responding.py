@@ -125,3 +125,10 @@ def test_the_context_is_the_bots_last_message_before_the_latest_user_message():
     assert responding.context_of([user, answered, listen, user]) == responding.Context("faq", "apply_how_start")
     assert responding.context_of([user, result, listen, user]).after_screening
     assert responding.context_of([user]) == responding.Context() and responding.context_of([]) == responding.Context()
+
+
+def test_a_bare_what_now_after_a_result_or_a_story_is_a_next_step(live):
+    for kind in ("screening", "story"):
+        assert respond(live, "咋整", intent="out_of_scope", context=responding.Context(kind))[0].kind == "procedure"
+    # after a plain answer a short message is read as usual: everyday chat is still declined
+    assert respond(live, "今天天气怎么样", intent="out_of_scope", context=responding.Context("faq", "concept_what_is"))[0].declines
