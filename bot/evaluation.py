@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.answering import candidates
-from bot.channels.batch import main_reply
+from bot.channels.batch import ANSWER_KINDS, answering_reply
 from bot.content.live import LiveContent
 from bot.text import comparable
 
@@ -46,18 +46,6 @@ def training_overlap(questions: list[Question], examples: list[str]) -> list[str
     not typos: 糾措啥意思 tests that the typo is understood, 纠错啥意思 may be trained)."""
     known = {comparable(e, wording=False) for e in examples}
     return [q.text for q in questions if comparable(q.text, wording=False) in known]
-
-
-# Replies that answer with one entry's text (a next step is answered with a procedure entry).
-ANSWER_KINDS = ("faq", "knowledge", "procedure")
-
-
-def answered(replies: list) -> tuple:
-    """The reply that answers (an answer before a story reply counts), and every FAQ id offered
-    as a choice in the turn."""
-    reply = next((r for r in replies if r.kind in ANSWER_KINDS), None) or main_reply(replies)
-    options = [i for r in replies for i in r.extra.get("options", [])]
-    return reply, options
 
 
 @dataclass
@@ -115,7 +103,8 @@ async def run_eval(engine, questions: list[Question]) -> Report:
     outcomes = []
     for question in questions:
         replies = await engine.handle(f"eval-{uuid.uuid4().hex}", question.text)
-        reply, options = answered(replies)
+        reply = answering_reply(replies)
+        options = [i for r in replies for i in r.extra.get("options", [])]
         parse = await engine.parse(question.text)
         top3 = [c.faq_id for c in candidates(parse, content, dialogue.thresholds)[:3]]
         kind = "clarify" if reply.kind == "story" else reply.kind  # a story reply offers, it does not answer

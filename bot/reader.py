@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bot.content import Content
-from bot.retrieval import words
+from bot.retrieval import margin_shares, words
 from bot.text import comparable
 
 STORY, QUESTION, NEXT_STEP, EVERYDAY, CHAT = "story", "question", "next_step", "everyday", "chat"
@@ -83,18 +83,13 @@ class _Head:
         """The share of ``label`` for each row of a feature matrix."""
         if self._svm is None or label not in self.labels:
             return np.zeros(rows.shape[0])
-        margins = self._svm.decision_function(rows)
-        weights = np.exp((margins - margins.max(axis=1, keepdims=True)) / self.temperature)
-        return weights[:, list(self._svm.classes_).index(label)] / weights.sum(axis=1)
+        return margin_shares(self._svm, rows, self.temperature)[:, list(self._svm.classes_).index(label)]
 
     def scores(self, row) -> dict[str, float]:
         if self._svm is None:
             return {label: 1.0 / len(self.labels) for label in self.labels} if self.labels else {}
-        margins = np.atleast_1d(self._svm.decision_function(row)[0])
-        if margins.size == 1:
-            margins = np.array([-margins[0], margins[0]])
-        weights = np.exp((margins - margins.max()) / self.temperature)
-        return {str(label): float(w) for label, w in zip(self._svm.classes_, weights / weights.sum())}
+        shares = margin_shares(self._svm, row, self.temperature)[0]
+        return {str(label): float(share) for label, share in zip(self._svm.classes_, shares)}
 
 
 class MessageReader:
@@ -190,12 +185,12 @@ class MessageReader:
         return any(phrase and phrase in key for phrase in self.safety_net)
 
 
-_readers: dict[int, tuple[Content, Any, MessageReader]] = {}
+_latest: tuple[Content, Any, MessageReader] | None = None
 
 
 def reader_for(content: Content, questionnaire: Any = None) -> MessageReader:
     """The reader of this content (and questionnaire), built once per loaded version."""
-    cached = _readers.get(0)
-    if cached is None or cached[0] is not content or cached[1] is not questionnaire:
-        cached = _readers[0] = (content, questionnaire, MessageReader(content, questionnaire))
-    return cached[2]
+    global _latest
+    if _latest is None or _latest[0] is not content or _latest[1] is not questionnaire:
+        _latest = (content, questionnaire, MessageReader(content, questionnaire))
+    return _latest[2]

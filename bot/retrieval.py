@@ -144,6 +144,16 @@ class ExampleIndex:
 OUT_OF_SCOPE = "out_of_scope"
 
 
+def margin_shares(svm, rows, temperature: float) -> np.ndarray:
+    """Softmax of a linear SVM's margins, one row of class shares (in ``svm.classes_`` order,
+    summing to 1) per row of features; a lower temperature makes the winner surer."""
+    margins = svm.decision_function(rows)
+    if margins.ndim == 1:  # two classes: one margin per row, positive for the second
+        margins = np.column_stack([-margins, margins])
+    weights = np.exp((margins - margins.max(axis=1, keepdims=True)) / temperature)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 class FaqClassifier:
     """A linear SVM over character n-grams and jieba words of every FAQ example, with the
     out-of-scope examples as one more class (``OUT_OF_SCOPE``).
@@ -190,11 +200,8 @@ class FaqClassifier:
     def _score(self, query: str) -> dict[str, float]:
         if self._svm is None:
             return {label: 1.0 for label in self.labels}
-        margins = np.atleast_1d(self._svm.decision_function(self._vectorizer.transform([self._matchable(query)]))[0])
-        if margins.size == 1:  # two classes: one margin, positive for the second
-            margins = np.array([-margins[0], margins[0]])
-        weights = np.exp((margins - margins.max()) / self.temperature)
-        return {str(label): float(w) for label, w in zip(self._svm.classes_, weights / weights.sum())}
+        shares = margin_shares(self._svm, self._vectorizer.transform([self._matchable(query)]), self.temperature)[0]
+        return {str(label): float(share) for label, share in zip(self._svm.classes_, shares)}
 
 
 # One index of each kind for the content object in use; rebuilt when the content is reloaded.

@@ -18,6 +18,11 @@ def main_reply(replies: list[Reply]) -> Reply:
 ANSWER_KINDS = ("faq", "knowledge", "procedure")
 
 
+def answering_reply(replies: list[Reply]) -> Reply:
+    """The reply that answers the turn (an answer before a story reply counts), else the main one."""
+    return next((r for r in replies if r.kind in ANSWER_KINDS), None) or main_reply(replies)
+
+
 def turn_kind(replies: list[Reply]) -> str:
     """The kind of the whole turn: care and stories say more than the answer beside them."""
     kinds = [r.kind for r in replies]
@@ -29,7 +34,7 @@ def turn_kind(replies: list[Reply]) -> str:
 
 def as_record(question: str, replies: list[Reply]) -> dict:
     """The DESIGN §4 JSON object for one question (and what a story or care reply adds)."""
-    reply = next((r for r in replies if r.kind in ANSWER_KINDS), None) or main_reply(replies)
+    reply = answering_reply(replies)
     texts = []
     for one in replies:
         text = one.text

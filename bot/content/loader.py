@@ -330,9 +330,6 @@ def load_cases(root: Path, problems: list[Problem]) -> list[Case]:
     return cases
 
 
-OUT_OF_SCOPE_INTENT = "out_of_scope"
-
-
 def load_intent_examples(root: Path, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
     """Every intent's examples in the hand-written Rasa NLU data (rasa_project/data/nlu)."""
     examples: dict[str, list[str]] = {}
@@ -408,14 +405,12 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
     """Load faq/ and knowledge/ (and the out-of-scope examples) under ``root``; return the
     content and every problem found."""
     problems: list[Problem] = []
-    intents = load_intent_examples(root, problems)
     content = Content(
         sources=load_sources(root, problems),
         topics=load_topics(root, problems),
         items=load_items(root, problems),
         cases=load_cases(root, problems),
-        intent_examples=intents,
-        out_of_scope=intents.get(OUT_OF_SCOPE_INTENT, ()),
+        intent_examples=load_intent_examples(root, problems),
         synonyms=load_synonyms(root, problems),
         messages=load_messages(root, problems),
     )

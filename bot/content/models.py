@@ -8,6 +8,7 @@ from typing import Iterator
 from bot.content.messages import Messages
 from bot.content.synonyms import Synonyms
 
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 OUTCOMES = ("likely_tolerable", "possibly_mitigated", "not_tolerable", "needs_review")
 SIX_LOOKS = ("nature", "basis", "motive", "process", "consequence", "attitude")
 ITEM_KINDS = {
@@ -174,9 +175,6 @@ class Content:
     topics: list[Topic] = field(default_factory=list)
     items: list[KnowledgeItem] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
-    # Questions the bot must decline (the Rasa out_of_scope examples): the FAQ classifier
-    # learns them as one more class, so a question like these does not get a FAQ answer.
-    out_of_scope: tuple[str, ...] = ()
     # Every intent's hand-written Rasa examples (greetings, thanks, how_to_apply …), by intent.
     intent_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Everyday ways of saying policy terms (knowledge/synonyms.yml), for the FAQ matchers.
@@ -184,6 +182,12 @@ class Content:
     # Example messages by kind (stories, everyday trouble, next steps, distress) and the caring
     # replies (knowledge/messages/, knowledge/care.yml), for the message reader.
     messages: Messages = field(default_factory=Messages)
+
+    @property
+    def out_of_scope(self) -> tuple[str, ...]:
+        """Questions the bot must decline (the Rasa out_of_scope examples): the FAQ classifier
+        learns them as one more class, so a question like these does not get a FAQ answer."""
+        return self.intent_examples.get(OUT_OF_SCOPE_INTENT, ())
 
     @property
     def faq(self) -> list[FaqEntry]:
