@@ -31,6 +31,16 @@ class Runtime:
             logger.exception("could not log an unanswered question")
 
 
+    def record_milestone(self, user_key: str, name: str) -> None:
+        """Count a step of the funnel (no content); a storage fault never breaks the reply."""
+        if self.store is None or not name:
+            return
+        try:
+            self.store.record_milestone(user_key, name)
+        except Exception:  # noqa: BLE001 - counting must not cost the user an answer
+            logger.exception("could not record a milestone")
+
+
 def warm_all(content, questionnaire) -> None:
     """Build the search indexes, the FAQ classifier and the message reader of newly loaded
     content now, so that no user waits for them (the reader trains in several seconds)."""

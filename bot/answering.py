@@ -222,14 +222,28 @@ def faq_reply(entry: FaqEntry, content: Content, dialogue: Dialogue, confidence:
     parts.append(source_line(entry.sources, content, dialogue))
     faq = content.faq_by_id()
     related = [faq[r] for r in entry.related if r in faq][:3]
+    buttons = [Button(r.question, pick_payload(r.id)) for r in related]
+    if content.guide is not None and dialogue.texts.get("guide_button") and about_applying(entry, content, dialogue):
+        from bot.guide import payload
+
+        buttons.insert(0, Button(dialogue.text("guide_button"), payload("")))
     return Reply(
         text="\n\n".join(parts),
         kind="faq",
-        buttons=tuple(Button(r.question, pick_payload(r.id)) for r in related),
+        buttons=tuple(buttons),
         faq_id=entry.id,
         confidence=confidence,
         sources=entry.sources,
     )
+
+
+def about_applying(entry: FaqEntry, content: Content, dialogue: Dialogue) -> bool:
+    """The answer is about applying: its topic, or the procedure knowledge it rests on."""
+    if entry.topic in dialogue.guide_topics or entry.id in dialogue.procedure_entries:
+        return True
+    items = content.items_by_id()
+    kinds = {items[ref.partition(".")[0]].kind for ref in entry.rests_on or () if ref.partition(".")[0] in items}
+    return bool(kinds & set(dialogue.guide_kinds))
 
 
 def clarify_reply(entries: list[FaqEntry], dialogue: Dialogue, confidence: float) -> Reply:

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -210,19 +211,7 @@ def screen(settings: Settings, answers_file: str | None, case_id: str | None, as
             mark = "ok" if result.outcome == case.outcome else "DIFFERS"
             click.echo(f"{case.id}: {result.outcome} (published: {case.outcome}) {mark}")
         return
-    try:
-        answers = yaml.safe_load(open(answers_file, encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{answers_file}: not a readable YAML file: {exc}") from exc
-    if not isinstance(answers, dict):
-        raise click.ClickException(f"{answers_file}: expected a mapping of question id to option id")
-    answers = {str(k): _option_text(v) for k, v in answers.items()}
-    unknown = [k for k in answers if questionnaire.question(k) is None]
-    if unknown:
-        raise click.ClickException(f"{answers_file}: unknown question id(s): {', '.join(unknown)}")
-    bad = [f"{k}: {v}" for k, v in answers.items() if questionnaire.question(k).option(v) is None]
-    if bad:
-        raise click.ClickException(f"{answers_file}: unknown option(s): {'; '.join(bad)}")
+    answers = _read_answers(answers_file, questionnaire)
     result = assess(questionnaire, answers, content.cases)
     if as_json:
         click.echo(json.dumps(as_dict(result, questionnaire), ensure_ascii=False, indent=2))
@@ -230,6 +219,101 @@ def screen(settings: Settings, answers_file: str | None, case_id: str | None, as
     click.echo(render_result(result, content, dialogue))
     if details:
         click.echo("\n" + render_details(result, questionnaire))
+
+
+def _read_yaml_mapping(path: str, what: str) -> dict:
+    """A YAML file that must hold a mapping; a one-line error naming the file otherwise."""
+    import yaml
+
+    try:
+        raw = Path(path).read_bytes()
+        if b"\x00" in raw:
+            raise click.ClickException(f"{path}: binary file, expected UTF-8 YAML text ({what})")
+        data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: not a readable YAML file: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path}: expected a mapping ({what})")
+    return data
+
+
+def _read_answers(answers_file: str, questionnaire) -> dict[str, str]:
+    """A saved answer set (question id -> option id), checked against the questionnaire."""
+    answers = _read_yaml_mapping(answers_file, "question id: option id")
+    answers = {str(k): _option_text(v) for k, v in answers.items()}
+    unknown = [k for k in answers if questionnaire.question(k) is None]
+    if unknown:
+        raise click.ClickException(f"{answers_file}: unknown question id(s): {', '.join(unknown)}")
+    bad = [f"{k}: {v}" for k, v in answers.items() if questionnaire.question(k).option(v) is None]
+    if bad:
+        raise click.ClickException(f"{answers_file}: unknown option(s): {'; '.join(bad)}")
+    return answers
+
+
+@cli.command()
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False), default=None,
+              help="A saved self-check (question id -> option id), as for `policybot screen --answers`.")
+@click.option("--region", "place_id", default=None, help="A place id of knowledge/apply/guide.yml (e.g. hubei_shiyan).")
+@click.option("--applicant", default="self", show_default=True, help="Who applies: self, unit or party_org.")
+@click.option("--facts", "facts_file", type=click.Path(dir_okay=False), default=None,
+              help="A YAML of the typed facts: unit, position, date, account.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="The .docx file to write.")
+@pass_settings
+def draft(settings: Settings, answers_file: str | None, place_id: str | None, applicant: str, facts_file: str | None,
+          out_file: str) -> None:
+    """Write the drafted application (容错免责申请书) for an answer set as a .docx.
+
+    Without --answers the findings stay blank; facts not given stay visible blanks.
+
+    Example:
+
+    \b
+        policybot draft --answers my_answers.yml --region hubei_shiyan --facts facts.yml --out 申请书.docx
+    """
+    from bot import draft as drafting
+    from bot.content.guide import load_guide
+    from bot.content.live import LiveContent
+    from bot.screening import load_questionnaire
+
+    content, _ = LiveContent(settings.root).get()
+    questionnaire, problems = load_questionnaire(settings.root, content)
+    guide, guide_problems = load_guide(settings.root, content, questionnaire)
+    if guide is None or questionnaire is None:
+        first = next(p for p in [*problems, *guide_problems] if p.is_error)
+        raise click.ClickException(f"{first} (run `policybot validate`)")
+    answers = _read_answers(answers_file, questionnaire) if answers_file else None
+    if place_id is not None and guide.place(place_id) is None:
+        raise click.ClickException(f"--region: unknown place '{place_id}' (places: {', '.join(p.id for p in guide.places)})")
+    if applicant not in dict(guide.applicants):
+        raise click.ClickException(f"--applicant: unknown '{applicant}' (one of: {', '.join(a for a, _ in guide.applicants)})")
+    facts: dict[str, str] = {}
+    if facts_file:
+        raw = _read_yaml_mapping(facts_file, "fact: text, for " + ", ".join(f.id for f in guide.draft.facts))
+        unknown = [str(k) for k in raw if guide.draft.fact(str(k)) is None]
+        if unknown:
+            raise click.ClickException(f"{facts_file}: unknown fact(s) {', '.join(unknown)} "
+                                       f"(facts: {', '.join(f.id for f in guide.draft.facts)})")
+        for key, value in raw.items():
+            if value is None:
+                continue
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise click.ClickException(f"{facts_file}: '{key}' must be a text")
+            fact = guide.draft.fact(str(key))
+            if len(str(value)) > fact.max_chars:
+                click.echo(f"{facts_file}: '{key}' is longer than {fact.max_chars} characters; cut", err=True)
+            facts[str(key)] = str(value)
+    out = Path(out_file)
+    if not out.parent.is_dir():
+        raise click.ClickException(f"--out: folder {out.parent} does not exist")
+    filled = drafting.fill(guide, content, questionnaire, answers, place_id or "", applicant, facts)
+    try:
+        drafting.write_draft(filled, guide.draft, out)
+    except OSError as exc:
+        raise click.ClickException(f"--out: cannot write {out}: {exc.strerror}") from exc
+    click.echo(drafting.summary(filled, guide.draft))
+    click.echo(f"written: {out}")
 
 
 def _option_text(value: object) -> str:

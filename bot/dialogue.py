@@ -60,6 +60,10 @@ class Dialogue:
     generic_words: frozenset[str] = frozenset()
     # FAQ entries of the procedure, the first being how to start: a next step leads there
     procedure_entries: tuple[str, ...] = ()
+    # FAQ topics about applying: their answers offer the walk-through by place (texts.guide_button)
+    guide_topics: tuple[str, ...] = ()
+    # … and so do answers resting on knowledge of these kinds (the procedure, who receives and decides)
+    guide_kinds: tuple[str, ...] = ()
 
     def text(self, key: str, **values: str) -> str:
         return self.texts[key].strip().format(**values)
@@ -100,4 +104,6 @@ def load_dialogue(path: Path) -> Dialogue:
         thresholds=thresholds,
         generic_words=frozenset(str(w) for w in generic),
         procedure_entries=tuple(str(i) for i in data.get("procedure_entries") or ()),
+        guide_topics=tuple(str(i) for i in data.get("guide_topics") or ()),
+        guide_kinds=tuple(str(i) for i in data.get("guide_kinds") or ()),
     )

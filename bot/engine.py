@@ -35,7 +35,7 @@ MAX_INPUT_CHARS = 1000
 COMMANDS = {"/start": "/greet", "/help": "/help", "/screen": "/start_screening", "/apply": "/how_to_apply"}
 # Intents that may arrive as /intent{...} payloads (buttons, commands); other slash text is read as words.
 PAYLOAD_INTENTS = {"pick", "choose", "screening_details", "start_screening", "how_to_apply", "help", "greet",
-                   "goodbye", "thanks", "bot_challenge"}
+                   "goodbye", "thanks", "bot_challenge", "apply_guide", "draft"}
 # Small talk whose training phrases are matched exactly before NLU: DIET is unreliable on
 # two-character messages ("再见" once came out as affirm). Not affirm/deny: inside the screening
 # form "是"/"没有" are answers and must reach it as text.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import answering, care
+from bot import answering, care, guide as apply_guide
 from bot.answering import Button, Reply
 from bot.content import Content
 from bot.dialogue import Dialogue
@@ -19,17 +19,20 @@ from bot.retrieval import OUT_OF_SCOPE, classifier_for
 from bot.stories import story_reply
 
 # Kinds of the bot's messages after which a short message is most likely a next step.
-STEP_KINDS = ("procedure", "story", "screening")
+STEP_KINDS = ("procedure", "story", "screening", apply_guide.KIND)
 # Payload intents whose text is not the user's words (buttons, commands).
-NOT_READ = {answering.PICK_INTENT, "choose", "screening_details"}
+NOT_READ = {answering.PICK_INTENT, "choose", "screening_details", apply_guide.GUIDE_INTENT, apply_guide.DRAFT_INTENT}
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the bot said just before this message (from the conversation's events)."""
+    """What the bot said just before this message, and the self-check answers so far (from the
+    conversation's events)."""
 
     kind: str = ""
     faq_id: str | None = None
+    guide: str | None = None  # where the how-to-apply walk-through was, if that was the last message
+    answers: dict[str, str] | None = None  # the last self-check's answers, if any
 
     @property
     def after_screening(self) -> bool:
@@ -43,19 +46,29 @@ class Context:
 
 
 def context_of(events: list[dict[str, Any]]) -> Context:
-    """The kind and FAQ id of the bot's last message before the latest user message (tracker
-    events as rasa_sdk gives them)."""
+    """The kind, FAQ id and walk-through position of the bot's last message before the latest
+    user message, and the latest self-check answers (tracker events as rasa_sdk gives them)."""
+    answers = _screening_answers(events)
     seen_latest = False
     for event in reversed(events):
         if event.get("event") == "user":
             if seen_latest:
-                return Context()
+                break
             seen_latest = True
         elif event.get("event") == "bot" and seen_latest:
             meta = ((event.get("data") or {}).get("custom") or {}).get("policybot") or {}
             if meta.get("kind"):
-                return Context(str(meta.get("kind")), meta.get("faq_id"))
-    return Context()
+                guide = meta.get("guide")
+                return Context(str(meta.get("kind")), meta.get("faq_id"), None if guide is None else str(guide), answers)
+    return Context(answers=answers)
+
+
+def _screening_answers(events: list[dict[str, Any]]) -> dict[str, str] | None:
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == "screening_answers":
+            value = event.get("value")
+            return dict(value) if isinstance(value, dict) and value else None
+    return None
 
 
 def read(parse: dict[str, Any], content: Content, questionnaire: Any) -> Reading | None:
@@ -94,6 +107,13 @@ def guard(parse: dict[str, Any], content: Content, dialogue: Dialogue, questionn
 def _policy_replies(parse: dict[str, Any], reading: Reading | None, content: Content, dialogue: Dialogue,
                     questionnaire: Any, context: Context) -> list[Reply]:
     intent = (parse.get("intent") or {}).get("name") or ""
+    guide = content.guide
+    if intent == apply_guide.GUIDE_INTENT and guide is not None:
+        return [apply_guide.reply(apply_guide.state_of(parse) or "", guide, content, dialogue, context.answers)]
+    if reading is not None and guide is not None and context.guide is not None:
+        moved = apply_guide.navigate(parse.get("text") or "", context.guide, guide)
+        if moved is not None:  # 下一步, 上一步, 材料清单 or a place's name typed inside the walk-through
+            return [apply_guide.reply(moved, guide, content, dialogue, context.answers)]
     if intent == "how_to_apply":
         return [procedure_reply(parse.get("text") or "", content, dialogue, context)]
     if reading is not None and is_story(reading, parse, content, dialogue):
@@ -112,7 +132,22 @@ def _policy_replies(parse: dict[str, Any], reading: Reading | None, content: Con
     if reply.declines:
         reply = answering.in_context(reply, parse.get("text") or "", context.faq_id if context.kind in ("faq", "procedure") else None,
                                      content, dialogue)
-    return [reply]
+    return [_to_the_place_named(reply, parse.get("text") or "", content)]
+
+
+def _to_the_place_named(reply: Reply, text: str, content: Content) -> Reply:
+    """An answer about applying to a message that names a place (我在嵊泗 怎么申请): its
+    walk-through button opens that place's steps."""
+    guide = content.guide
+    place = apply_guide.find_place(text, guide) if guide is not None and not text.startswith("/") else None
+    if place is None or place.general:
+        return reply
+    start = apply_guide.payload("")
+    if not any(b.payload == start for b in reply.buttons):
+        return reply
+    buttons = tuple(Button(f"{place.name}：{b.title}", apply_guide.payload(place.id)) if b.payload == start else b
+                    for b in reply.buttons)
+    return Reply(**{**reply.__dict__, "buttons": buttons})
 
 
 def is_story(reading: Reading, parse: dict[str, Any], content: Content, dialogue: Dialogue) -> bool:
@@ -148,24 +183,45 @@ def story_replies(parse: dict[str, Any], reading: Reading, content: Content, dia
 
 
 def procedure_reply(text: str, content: Content, dialogue: Dialogue, context: Context = Context()) -> Reply:
-    """A next step: the procedure entry the message asks for (to whom, what to bring …; how to
-    start when it does not say), the other procedure entries and the self-check as buttons."""
+    """A next step: the procedure entry the message asks for (to whom, what to bring …), with the
+    walk-through as a button; when it asks for none in particular, the walk-through by place
+    (straight to the place it names: 我在十堰 怎么申请)."""
     faq = content.faq_by_id()
     ids = [i for i in dialogue.procedure_entries if i in faq]
-    if not ids:
+    guide = content.guide
+    if not ids and guide is None:
         return answering.decline(content, dialogue, kind="fallback")
-    chosen = ids[0]
-    if text and not text.startswith("/"):
+    chosen = ids[0] if ids else ""
+    if ids and text and not text.startswith("/"):
         scores = {i: s for i, s in classifier_for(content).scores(text).items() if i in ids}
         total = sum(scores.values())
         if total > 0:
             best = max(scores, key=scores.get)
             if scores[best] / total >= dialogue.thresholds.procedure_pick_min:
                 chosen = best
+    if guide is not None and chosen == (ids[0] if ids else ""):
+        place = apply_guide.find_place(text, guide) if text and not text.startswith("/") else None
+        if place is not None:  # 我在十堰 怎么申请: straight to that place
+            opened = apply_guide.reply(place.id, guide, content, dialogue, context.answers)
+            return Reply(opened.text, kind=opened.kind, buttons=opened.buttons,
+                         extra={**opened.extra, "milestone": apply_guide.OPENED})
+        if not chosen:
+            return apply_guide.start(guide, context.answers)
     reply = answering.faq_reply(faq[chosen], content, dialogue, 1.0)
+    body = f"{dialogue.text('procedure_intro')}\n\n{reply.text}"
     buttons: list[Button] = []
+    extra: dict[str, Any] = {}
+    if guide is not None and chosen == ids[0]:
+        # how to start: the general first step, then the walk-through's places to choose from
+        opened = apply_guide.start(guide, context.answers)
+        body += "\n\n" + guide.text("pick_place")
+        buttons += opened.buttons
+        extra = dict(opened.extra)
+    elif guide is not None:
+        buttons.append(Button(dialogue.texts.get("guide_button") or guide.text("title"), apply_guide.payload("")))
     if not context.after_screening:
         buttons.append(Button(dialogue.text("story_screen_button"), "/start_screening"))
-    buttons += [Button(faq[i].question, answering.pick_payload(i)) for i in ids if i != chosen]
-    return Reply(text=f"{dialogue.text('procedure_intro')}\n\n{reply.text}", kind="procedure",
-                 buttons=tuple(buttons), faq_id=chosen, confidence=reply.confidence, sources=reply.sources)
+    if guide is None or chosen != ids[0]:
+        buttons += [Button(faq[i].question, answering.pick_payload(i)) for i in ids if i != chosen]
+    return Reply(text=body, kind="procedure", buttons=tuple(buttons), faq_id=chosen, confidence=reply.confidence,
+                 sources=reply.sources, extra=extra)

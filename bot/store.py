@@ -80,6 +80,8 @@ class Store:
                    "campaign": str},
         "feedback": {"id": int, "at": str, "user_key": str, "faq_id": str, "useful": int},
         "users": {"user_key": str, "first_seen": str, "last_seen": str, "campaign": str},
+        # How far a user got (apply_opened, drafted …) for the campaign funnel: a name, no content.
+        "milestones": {"id": int, "at": str, "user_key": str, "name": str},
     }
 
     def _migrate(self) -> None:
@@ -119,6 +121,16 @@ class Store:
                                       "latency_ms": round(latency_ms, 1), "campaign": campaign})
             self.db.execute("UPDATE users SET last_seen = ? WHERE user_key = ?", [now, user_key])
 
+    def record_milestone(self, user_key: str, name: str) -> None:
+        """A step of the funnel this user reached (opened how-to-apply, drafted …); no content."""
+        with self._lock:
+            self.db["milestones"].insert({"at": _now(), "user_key": user_key, "name": name})
+
+    def milestones(self, name: str | None = None) -> list[dict]:
+        with self._lock:
+            where, args = ("name = ?", [name]) if name else (None, None)
+            return list(self.db["milestones"].rows_where(where, args, order_by="id"))
+
     def touch_user(self, user_key: str, campaign: str = "") -> None:
         """Register a user on first contact; the first campaign that brought them sticks."""
         now = _now()
@@ -153,7 +165,7 @@ class Store:
         cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
         deleted = 0
         with self._lock, self.db.conn:
-            for table in ("events", "feedback", "unanswered"):
+            for table in ("events", "feedback", "unanswered", "milestones"):
                 deleted += self.db.conn.execute(f"DELETE FROM [{table}] WHERE at < ?", [cutoff]).rowcount
             deleted += self.db.conn.execute("DELETE FROM users WHERE last_seen < ?", [cutoff]).rowcount
         return deleted

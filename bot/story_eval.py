@@ -24,7 +24,7 @@ from bot.screening_dialogue import choose_payload
 
 EXPECTS = ("story", "next_step", "decline", "danger", "distress", "calm")
 # Reply kinds that are a step of the procedure or of the self-screening.
-NEXT_STEP_KINDS = ("procedure", "screening")
+NEXT_STEP_KINDS = ("procedure", "screening", "apply")
 
 
 @dataclass(frozen=True)

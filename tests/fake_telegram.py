@@ -24,6 +24,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field -> (file name, bytes uploaded)
 
     @property
     def text(self) -> str:
@@ -79,10 +80,12 @@ class FakeTelegram:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = dict(await request.post()) if request.can_read_body else {}
+        files = {k: (getattr(v, "filename", "file"), v.file.read()) for k, v in params.items()
+                 if not isinstance(v, str) and hasattr(v, "file")}
         params = {k: (v if isinstance(v, str) else getattr(v, "filename", "file")) for k, v in params.items()}
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
-        call = Call(method, params)
+        call = Call(method, params, files=files)
         self.calls.append(call)
         chat = params.get("chat_id")
         if chat is not None:

@@ -117,3 +117,36 @@ def test_batch_prints_one_json_line_per_question_in_order():
 def test_clarify_record_lists_the_options():
     record = as_record("容错", [Reply("您想问的是：", kind="clarify", faq_id="a", buttons=(Button("甲？", "/p"), Button("乙？", "/q")))])
     assert record["answer"] == "您想问的是：\n- 甲？\n- 乙？" and record["kind"] == "clarify"
+
+
+class DraftEngine:
+    """Answers with a drafted file, as the engine does after the draft form."""
+
+    def __init__(self, path, root):
+        self.path = path
+        self.settings = type("Settings", (), {"root": root})()
+
+    async def handle(self, user, text, metadata=None):
+        return [Reply("申请书草稿已生成。", kind="draft",
+                      extra={"document": str(self.path), "document_name": "容错免责申请书（草稿）.docx",
+                             "saved_text": "申请书草稿已保存到：{path}"})]
+
+
+def test_the_terminal_saves_a_draft_and_prints_where(tmp_path):
+    made = tmp_path / "draft-123.docx"
+    made.write_bytes(b"docx")
+    output: list[str] = []
+    inputs = iter(["生成", "/quit"])
+    asyncio.run(run_console(DraftEngine(made, tmp_path), read=lambda prompt: next(inputs), write=output.append,
+                            drafts=tmp_path / "drafts"))
+    [saved] = list((tmp_path / "drafts").glob("容错免责申请书（草稿）-*.docx"))
+    assert saved.read_bytes() == b"docx" and not made.exists()
+    assert f"申请书草稿已保存到：{saved.resolve()}" in output[1]
+
+
+def test_the_terminal_saves_drafts_under_var_by_default(tmp_path):
+    made = tmp_path / "draft-9.docx"
+    made.write_bytes(b"x")
+    inputs = iter(["生成", "/quit"])
+    asyncio.run(run_console(DraftEngine(made, tmp_path), read=lambda prompt: next(inputs), write=lambda s: None))
+    assert list((tmp_path / "var" / "drafts").glob("*.docx"))

@@ -68,7 +68,9 @@ def test_the_same_words_in_another_sense_raise_no_alarm(live, text):
 def test_next_steps_lead_to_the_procedure(live, text):
     replies = respond(live, text, intent="out_of_scope")
     assert replies[0].kind == "procedure" and replies[0].faq_id in live[1].procedure_entries
-    assert replies[0].buttons[0].payload == "/start_screening"  # the self-check is offered too
+    payloads = [b.payload for b in replies[0].buttons]
+    assert "/start_screening" in payloads  # the self-check is offered too
+    assert any(p.startswith("/apply_guide") for p in payloads)  # and the walk-through by place
 
 
 def test_a_next_step_after_a_screening_result_does_not_offer_the_screening_again(live):

@@ -52,7 +52,8 @@ def test_forget_leaves_no_row(tmp_path):
         store.record_turn(key, "faq", "apply_materials", 50.0, "poster")
         store.record_feedback(key, "apply_materials", True)
         store.log_unanswered("天气", "out_of_scope", user_key=key)
-    assert store.forget("me") == 4
+        store.record_milestone(key, "apply_opened")
+    assert store.forget("me") == 5
     for table in Store.SCHEMA:
         assert not list(store.db[table].rows_where("user_key = ?", ["me"]))
         assert list(store.db[table].rows_where("user_key = ?", ["other"]))
@@ -68,3 +69,14 @@ def test_purge_and_first_touch_campaign(tmp_path):
     store.db.conn.commit()
     assert store.purge(older_than_days=30) == 1
     assert store.stats()["turns"] == 0 and store.stats()["users"] == 1
+
+
+def test_milestones_count_steps_without_content(tmp_path):
+    store = Store(tmp_path / "bot.db")
+    store.record_milestone("u", "apply_opened")
+    store.record_milestone("u", "drafted")
+    assert [m["name"] for m in store.milestones()] == ["apply_opened", "drafted"]
+    assert set(store.db["milestones"].columns_dict) == {"id", "at", "user_key", "name"}
+    store.db.execute("UPDATE milestones SET at = '2000-01-01T00:00:00+00:00'")
+    store.db.conn.commit()
+    assert store.purge(older_than_days=30) == 2 and store.milestones("drafted") == []

@@ -7,7 +7,10 @@ first option, as the form reads a typed number), and 退出 ends the self-check,
 from __future__ import annotations
 
 import asyncio
+import shutil
+import time
 import uuid
+from pathlib import Path
 from typing import Callable
 
 from bot.answering import Button, Reply
@@ -26,8 +29,27 @@ def question_reply(replies: list[Reply]) -> Reply | None:
 
 
 def in_screening(replies: list[Reply]) -> bool:
-    """The last turn showed a screening question or the review: a self-check is in progress."""
-    return any(r.extra.get("question") or r.extra.get("review") for r in replies)
+    """The last turn showed a screening question or the review, or asked for a fact of the
+    drafted application: a form is in progress (退出 ends it, not the program)."""
+    return any(r.extra.get("question") or r.extra.get("review") or r.extra.get("fact") for r in replies)
+
+
+def save_documents(replies: list[Reply], folder: Path) -> list[Reply]:
+    """Move each drafted file into ``folder`` under a readable, unique name, and say where."""
+    saved = []
+    for reply in replies:
+        document = reply.extra.get("document")
+        if not document or not Path(document).is_file():
+            saved.append(reply)
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(reply.extra.get("document_name") or "draft.docx")
+        target = folder / f"{name.stem}-{time.strftime('%Y%m%d-%H%M%S')}{name.suffix}"
+        shutil.move(document, target)
+        note = reply.extra.get("saved_text", "已保存到：{path}").format(path=target.resolve())
+        saved.append(Reply(**{**reply.__dict__, "text": f"{reply.text}\n\n{note}",
+                              "extra": {**reply.extra, "document": str(target)}}))
+    return saved
 
 
 def render(replies: list[Reply]) -> tuple[str, list[Button]]:
@@ -61,8 +83,15 @@ def resolve(text: str, buttons: list[Button], titled: list[Button] | None = None
     return text
 
 
-async def run_console(engine, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
-    """Chat until the user quits or closes standard input."""
+async def run_console(engine, read: Callable[[str], str] = input, write: Callable[[str], None] = print,
+                      drafts: Path | None = None) -> None:
+    """Chat until the user quits or closes standard input; drafted applications are saved in
+    ``drafts`` (default var/drafts of the project)."""
+    if drafts is None:
+        from bot.config import PROJECT_ROOT
+
+        settings = getattr(engine, "settings", None)
+        drafts = (settings.root if settings is not None else PROJECT_ROOT) / "var" / "drafts"
     user = f"console-{uuid.uuid4().hex[:8]}"
     buttons: list[Button] = []
     unnumbered: list[Button] = []
@@ -76,7 +105,7 @@ async def run_console(engine, read: Callable[[str], str] = input, write: Callabl
         word = text.strip()
         if word in ALWAYS_QUIT or (word in QUIT_WORDS and not screening):
             break
-        replies = await engine.handle(user, resolve(text, buttons, unnumbered))
+        replies = save_documents(await engine.handle(user, resolve(text, buttons, unnumbered)), drafts)
         shown, buttons = render(replies)
         unnumbered = [b for r in replies for b in r.buttons if b not in buttons]
         screening = in_screening(replies)

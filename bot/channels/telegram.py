@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import OrderedDict
 from typing import Any
@@ -142,8 +143,18 @@ class TelegramChannel:
                 await context.bot.send_message(chat_id, piece, reply_markup=markup)
             document = reply.extra.get("document")
             if document:
-                with open(document, "rb") as handle:
-                    await context.bot.send_document(chat_id, handle)
+                await self.send_document(context, chat_id, document, reply.extra.get("document_name"))
+
+    async def send_document(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, path: str, name: str | None) -> None:
+        """Send a drafted file, then delete it: it holds what the user typed, and is theirs alone."""
+        try:
+            with open(path, "rb") as handle:
+                await context.bot.send_document(chat_id, handle, filename=name or os.path.basename(path))
+        finally:
+            try:
+                os.remove(path)
+            except OSError:
+                logger.warning("could not delete a sent draft")
 
     async def converse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, campaign: str = "") -> None:
         """Send ``text`` to the engine for this user, showing "typing" meanwhile, and answer."""

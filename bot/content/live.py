@@ -73,6 +73,14 @@ class LiveContent:
         if questionnaire is None and self._questionnaire is not None:
             logger.error("knowledge/screening.yml has errors, keeping the previous questionnaire")
             questionnaire = self._questionnaire
+        from bot.content.guide import load_guide
+
+        guide, guide_problems = load_guide(self.root, content, questionnaire)
+        if guide is None:
+            first = next((p for p in guide_problems if p.is_error), "missing")
+            logger.error("knowledge/apply/ has errors, keeping the previous guide; first: %s", first)
+            guide = self._content.guide if self._content is not None else None
+        content.guide = guide
         if self._on_load is not None:
             self._on_load(content, questionnaire)
         self._content, self._dialogue, self._questionnaire, self._stamp = content, dialogue, questionnaire, stamp

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from bot.content.messages import Messages
 from bot.content.synonyms import Synonyms
@@ -182,6 +182,9 @@ class Content:
     # Example messages by kind (stories, everyday trouble, next steps, distress) and the caring
     # replies (knowledge/messages/, knowledge/care.yml), for the message reader.
     messages: Messages = field(default_factory=Messages)
+    # How to apply, by place: the walk-through, the checklist and the draft's template
+    # (knowledge/apply/, bot.content.guide.Guide); None when those files are missing or broken.
+    guide: Any = None
 
     @property
     def out_of_scope(self) -> tuple[str, ...]:

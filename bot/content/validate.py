@@ -184,7 +184,16 @@ def check_dialogue(root: Path, content: Content) -> list[Problem]:
         return [Problem("knowledge/dialogue.yml", 0, str(exc).split(": ", 1)[-1])]
     known = content.faq_by_id()
     named = [*dialogue.intent_answers.values(), *dialogue.topic_buttons, *dialogue.procedure_entries]
-    return [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
+    problems = [Problem("knowledge/dialogue.yml", 0, f"FAQ id '{faq_id}' does not exist") for faq_id in named if faq_id not in known]
+    topics = {topic.id for topic in content.topics}
+    problems += [Problem("knowledge/dialogue.yml", 0, f"guide_topics: '{topic}' is not a FAQ topic (a file in faq/)")
+                 for topic in dialogue.guide_topics if topic not in topics]
+    from bot.content.models import ITEM_KINDS
+
+    kinds = {kind for group in ITEM_KINDS.values() for kind in group}
+    problems += [Problem("knowledge/dialogue.yml", 0, f"guide_kinds: '{kind}' is not a kind of knowledge item")
+                 for kind in dialogue.guide_kinds if kind not in kinds]
+    return problems
 
 
 def check_wording(root: Path) -> list[Problem]:
@@ -202,15 +211,20 @@ def check_wording(root: Path) -> list[Problem]:
 
 
 def check_screening(root: Path, content: Content) -> list[Problem]:
-    """knowledge/screening.yml, when present: its schema, ids, reachability and case answers."""
+    """knowledge/screening.yml, when present: its schema, ids, reachability and case answers;
+    and knowledge/apply/ (the how-to-apply guide), which refers to its questions."""
     from bot.screening import load_questionnaire
 
     if not (root / "knowledge" / "screening.yml").exists():
         return []
     from bot.content.messages import check_messages
 
+    from bot.content.guide import load_guide
+
     questionnaire, problems = load_questionnaire(root, content)
-    return problems + check_messages(content, questionnaire)
+    guide, guide_problems = load_guide(root, content, questionnaire)
+    content.guide = guide
+    return problems + check_messages(content, questionnaire) + guide_problems
 
 
 def check_source_files(content: Content, seeds_dir: Path, root: Path) -> list[Problem]:

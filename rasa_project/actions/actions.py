@@ -41,6 +41,7 @@ def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         rt.log_unanswered(parse.get("text") or "", replies[0], user_key(tracker))
     for one in replies:
         send(dispatcher, one)
+        rt.record_milestone(user_key(tracker), one.extra.get("milestone", ""))
     return []
 
 
@@ -187,6 +188,10 @@ class ActionScreeningResult(Action):
         result = assess(questionnaire, tracker.get_slot("screening_answers") or {}, content.cases)
         faq = content.faq_by_id()
         buttons = [answering.Button(dialogue.text("screening_details_button"), "/screening_details")]
+        if content.guide is not None and dialogue.texts.get("guide_button"):
+            from bot.guide import payload
+
+            buttons.append(answering.Button(dialogue.text("guide_button"), payload("")))
         buttons += [answering.Button(faq[i].question, answering.pick_payload(i)) for i in result.next_steps if i in faq]
         reply = answering.Reply(render_result(result, content, dialogue), kind="screening", buttons=tuple(buttons),
                                 extra={"outcome": result.outcome})
@@ -210,3 +215,100 @@ class ActionScreeningDetails(Action):
         result = assess(questionnaire, answers, content.cases)
         send(dispatcher, answering.Reply(render_details(result, questionnaire), kind="screening", extra={"outcome": result.outcome}))
         return []
+
+
+# ---- the drafted application (knowledge/apply/draft.yml) ----
+
+DRAFT_SLOTS = ("draft_input", "draft_facts", "draft_position", "draft_status")
+
+
+def _template():
+    rt = runtime()
+    content, dialogue = rt.content.get()
+    guide = content.guide
+    return rt, content, dialogue, guide
+
+
+class ActionStartDraft(Action):
+    """Remembers the place and applicant of the walk-through and says what will be asked."""
+
+    def name(self) -> str:
+        return "action_start_draft"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        from bot.draft_dialogue import intro
+        from bot.guide import state_of
+
+        _, _, _, guide = _template()
+        if guide is None:
+            dispatcher.utter_message(text="起草申请书暂时不可用，请稍后再试。")
+            return [SlotSet("draft_status", "cancelled"), SlotSet("draft_input", "cancelled")]
+        dispatcher.utter_message(text=intro(guide.draft), json_message={"policybot": {"kind": "draft"}})
+        position = state_of(tracker.latest_message or {}) or ""
+        return [SlotSet("draft_facts", {}), SlotSet("draft_position", position), SlotSet("draft_status", None),
+                SlotSet("draft_input", None)]
+
+
+class ValidateDraftForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_draft_form"
+
+    def validate_draft_input(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict[str, Any]) -> dict[str, Any]:
+        from bot.draft_dialogue import take_input
+
+        _, _, _, guide = _template()
+        facts = tracker.get_slot("draft_facts") or {}
+        parse = tracker.latest_message or {}
+        if guide is None or tracker.get_slot("draft_status") == "cancelled":
+            return {"draft_input": "cancelled", "draft_status": "cancelled"}
+        if (parse.get("intent") or {}).get("name") == "draft":
+            return {"draft_input": None, "draft_facts": facts}
+        if guarded(dispatcher, tracker):  # a person in danger first; the draft waits
+            return {"draft_input": None, "draft_facts": facts}
+        turn = take_input(guide.draft, facts, parse)
+        for one in turn.replies:
+            send(dispatcher, one)
+        if turn.status:
+            return {"draft_input": turn.status, "draft_facts": turn.facts, "draft_status": turn.status}
+        return {"draft_input": None, "draft_facts": turn.facts}
+
+
+class ActionAskDraftInput(Action):
+    def name(self) -> str:
+        return "action_ask_draft_input"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        from bot.draft_dialogue import prompt
+
+        _, _, _, guide = _template()
+        if guide is not None:
+            send(dispatcher, prompt(guide.draft, tracker.get_slot("draft_facts") or {}))
+        return []
+
+
+class ActionDraft(Action):
+    """Writes the draft to a private temporary file for the channel to send (or save) and delete;
+    the facts are dropped from the conversation once it is made."""
+
+    def name(self) -> str:
+        return "action_draft"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        from bot import draft
+        from bot.guide import DRAFTED, Position
+
+        rt, content, dialogue, guide = _template()
+        cleared = [SlotSet(name, None) for name in DRAFT_SLOTS]
+        if tracker.get_slot("draft_status") != "done" or guide is None:
+            return cleared
+        position = Position.parse(tracker.get_slot("draft_position") or "")
+        filled = draft.fill(guide, content, rt.content.questionnaire(), tracker.get_slot("screening_answers") or None,
+                            position.place, position.applicant or "self", tracker.get_slot("draft_facts") or {})
+        path = draft.write_draft(filled, guide.draft)
+        reply = answering.Reply(draft.summary(filled, guide.draft), kind="draft",
+                                extra={"document": str(path), "document_name": guide.draft.texts["file_name"],
+                                       "saved_text": guide.draft.texts["saved"], "milestone": DRAFTED})
+        send(dispatcher, reply)
+        rt.record_milestone(user_key(tracker), DRAFTED)
+        return cleared
