@@ -188,13 +188,14 @@ def summary(filled: Filled, template: DraftTemplate) -> str:
     facts = [f for f in template.facts]
     filled_labels = [f.label for f in facts if filled.fields.get(f.id)]
     blank_labels = [f.label for f in facts if not filled.fields.get(f.id)]
-    none = "（无）"
+    none = template.texts["none"]
+    findings_none = none if filled.outcome else template.texts["no_screening"]
     return template.texts["summary"].format(
         file_name=template.texts["file_name"],
         speaker=filled.fields.get("speaker") or none,
         receiver_short=filled.fields.get("receiver") or "待填写",
-        scenarios_short=_short(filled.lists.get("scenarios", ()), none),
-        looks_short=_short(tuple(item.split("：", 1)[0] for item in filled.lists.get("looks", ())), none),
+        scenarios_short=_short(filled.lists.get("scenarios", ()), findings_none),
+        looks_short=_short(tuple(item.split("：", 1)[0] for item in filled.lists.get("looks", ())), findings_none),
         filled="、".join(filled_labels) or none,
         blank_list="、".join(blank_labels) or none,
     ).strip()

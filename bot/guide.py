@@ -105,7 +105,7 @@ def start(guide: Guide, answers: dict[str, str] | None = None, note: str = "") -
 
 def _children(place: Place, guide: Guide) -> Reply:
     buttons = [Button(child.name, payload(Position(child.id))) for child in guide.children(place.id)]
-    buttons.append(Button(place.name, payload(Position(place.id))))
+    buttons.append(Button(guide.text("other_in_place", place=place.name), payload(Position(place.id))))
     return Reply(guide.text("pick_child", place=place.name), kind=KIND, buttons=tuple(buttons),
                  extra={"guide": str(Position(place.id, inside=True))})
 

@@ -46,7 +46,8 @@ def walk(place_id: str, applicant: str, live) -> list:
     top = lineage[-1]
     reply = press(reply, guide.text("not_listed") if top.general else top.name, live)
     if guide.children(top.id):
-        reply = press(reply, guide.place(place_id).name, live)
+        title = guide.text("other_in_place", place=top.name) if place_id == top.id else guide.place(place_id).name
+        reply = press(reply, title, live)
     reply = press(reply, guide.applicant_label(applicant), live)
     steps = [reply]
     while any(b.title == guide.text("next_button") for b in reply.buttons):

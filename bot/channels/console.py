@@ -21,6 +21,7 @@ BANNER = ("容错纠错政策咨询机器人（终端）。直接输入问题；
           "自查进行中时，输入 退出 只结束自查，/quit 结束程序。")
 PROMPT = "\n您："
 SCREENING_PROMPT = "\n您（自查中：输入选项编号或文字作答；退出 = 结束自查，/quit = 结束程序）："
+DRAFT_PROMPT = "\n您（起草中：输入文字作答或选项编号；退出 = 取消起草，/quit = 结束程序）："
 
 
 def question_reply(replies: list[Reply]) -> Reply | None:
@@ -32,6 +33,11 @@ def in_screening(replies: list[Reply]) -> bool:
     """The last turn showed a screening question or the review, or asked for a fact of the
     drafted application: a form is in progress (退出 ends it, not the program)."""
     return any(r.extra.get("question") or r.extra.get("review") or r.extra.get("fact") for r in replies)
+
+
+def in_draft(replies: list[Reply]) -> bool:
+    """The last turn asked for a fact of the drafted application."""
+    return any(r.extra.get("fact") for r in replies)
 
 
 def save_documents(replies: list[Reply], folder: Path) -> list[Reply]:
@@ -95,11 +101,11 @@ async def run_console(engine, read: Callable[[str], str] = input, write: Callabl
     user = f"console-{uuid.uuid4().hex[:8]}"
     buttons: list[Button] = []
     unnumbered: list[Button] = []
-    screening = False
+    screening = drafting = False
     write(BANNER)
     while True:
         try:
-            text = await asyncio.to_thread(read, SCREENING_PROMPT if screening else PROMPT)
+            text = await asyncio.to_thread(read, DRAFT_PROMPT if drafting else SCREENING_PROMPT if screening else PROMPT)
         except EOFError:
             break
         word = text.strip()
@@ -108,6 +114,6 @@ async def run_console(engine, read: Callable[[str], str] = input, write: Callabl
         replies = save_documents(await engine.handle(user, resolve(text, buttons, unnumbered)), drafts)
         shown, buttons = render(replies)
         unnumbered = [b for r in replies for b in r.buttons if b not in buttons]
-        screening = in_screening(replies)
+        screening, drafting = in_screening(replies), in_draft(replies)
         write("\n机器人：" + shown)
     write("再见。")

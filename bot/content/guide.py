@@ -21,12 +21,12 @@ from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_loca
 APPLY_DIR = "knowledge/apply"
 GUIDE_FILE, CHECKLIST_FILE, DRAFT_FILE = f"{APPLY_DIR}/guide.yml", f"{APPLY_DIR}/checklist.yml", f"{APPLY_DIR}/draft.yml"
 PLACE_ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
-GUIDE_TEXTS = ("title", "intro", "pick_place", "pick_child", "pick_applicant", "remembered", "inherited",
+GUIDE_TEXTS = ("title", "intro", "pick_place", "pick_child", "other_in_place", "pick_applicant", "remembered", "inherited",
                "general_note", "step_heading", "checklist_button", "draft_button", "prev_button", "next_button",
                "places_button", "restart_button", "screen_button", "not_listed")
 CHECKLIST_TEXTS = ("title", "intro", "required_mark", "general_mark")
 DRAFT_TEXTS = ("file_name", "title", "notice", "blank", "asking", "skip_button", "done_button", "cancel_button",
-               "cancelled", "too_long", "receiver_blank", "closing", "summary", "saved")
+               "cancelled", "too_long", "receiver_blank", "closing", "summary", "saved", "none", "no_screening")
 DRAFT_LISTS = ("scenarios", "looks", "corrections", "materials")
 # What the draft's texts may name in braces, per text.
 DRAFT_FIELDS = {"unit", "position", "date", "account", "speaker", "applicant", "receiver"}
@@ -247,7 +247,7 @@ def load_guide(root: Path, content: Any, questionnaire: Any = None) -> tuple[Gui
     places = _load_places(guide_reader, data, [s.id for s in stages], content, questionnaire)
     _check_unique(guide_reader, data, "applicants", [a for a, _ in applicants])
     _check_unique(guide_reader, data, "stages", [s.id for s in stages])
-    for key, allowed in (("pick_child", {"place"}), ("inherited", {"place", "parent"}),
+    for key, allowed in (("pick_child", {"place"}), ("other_in_place", {"place"}), ("inherited", {"place", "parent"}),
                          ("step_heading", {"place", "n", "total", "title"})):
         guide_reader.placeholders(data, key, texts.get(key, ""), allowed)
     if draft is not None and applicants:
