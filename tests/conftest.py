@@ -172,3 +172,40 @@ def engine(trained_model, engine_db):
     yield running
     loop.run_until_complete(running.close())
     loop.close()
+
+
+@pytest.fixture
+def telegram(engine, tmp_path):
+    """Runs ``scenario(fake, channel)`` with the PTB application polling a fake Bot API server
+    (tests/fake_telegram.py) and the real engine; the channel's database is in ``tmp_path``."""
+    import dataclasses
+
+    from bot.channels.telegram import TelegramChannel, build_application
+    from bot.config import load_bot_config, load_settings
+    from bot.store import Store
+    from fake_telegram import ADMIN, TOKEN, FakeTelegram
+
+    def run(scenario):
+        async def main():
+            fake = await FakeTelegram().start()
+            config = dataclasses.replace(
+                load_bot_config(load_settings(), {}), token=TOKEN, api_base_url=fake.base_url,
+                admin_ids=frozenset({ADMIN}), db_path=tmp_path / "bot.db", secret="test-secret",
+            )
+            channel = TelegramChannel(engine, Store(config.db_path), config)
+            application = build_application(channel, config)
+            await application.initialize()
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            channel.application = application  # for tests that call the channel directly
+            try:
+                await scenario(fake, channel)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+                await application.shutdown()
+                await fake.stop()
+
+        engine.run(main())
+
+    return run

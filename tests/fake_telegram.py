@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 TOKEN = "123456:TEST-token"
+ADMIN = 42  # the Telegram id the tests configure as an admin
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "政策咨询", "username": "policy_test_bot"}
 
 

@@ -4,7 +4,6 @@ same draft arriving on Telegram as a file. What the user types for the draft is 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -109,64 +108,45 @@ def test_apply_command_typed_questions_and_cancelling_a_draft(engine):
     assert asked.kind == "faq"  # the form is over: questions are answered again
 
 
-def test_a_draft_arrives_on_telegram_as_a_file_with_a_summary(engine, tmp_path):
-    from bot.channels.telegram import TelegramChannel, build_application
-    from bot.config import load_bot_config, load_settings
-    from bot.store import Store
-    from fake_telegram import TOKEN, FakeTelegram
-
+def test_a_draft_arrives_on_telegram_as_a_file_with_a_summary(telegram, tmp_path):
     started = time.time()
 
-    async def main():
-        fake = await FakeTelegram().start()
-        config = dataclasses.replace(load_bot_config(load_settings(), {}), token=TOKEN, api_base_url=fake.base_url,
-                                     db_path=tmp_path / "bot.db", secret="test-secret")
-        channel = TelegramChannel(engine, Store(config.db_path), config)
-        application = build_application(channel, config)
-        await application.initialize()
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            who = 7001
+    async def scenario(fake, channel):
+        who = 7001
 
-            async def tap(title: str) -> None:
-                sent = fake.sent_to(who)
-                button = next(b for call in reversed(sent) for b in call.buttons if title in b["text"])
-                count = len(sent)
-                fake.press(who, button["callback_data"])
-                await fake.wait_for(lambda: len(fake.sent_to(who)) > count)
-
-            fake.send_text(who, "/start apply")
-            await fake.wait_for(lambda: any("我的地方不在列表里" in b["text"] for c in fake.sent_to(who) for b in c.buttons))
-            await tap("浙江省舟山市嵊泗县")
-            await tap("单位")
-            await tap("材料清单")
-            assert "平时工作表现的材料" in fake.sent_to(who)[-1].text
-            await tap("起草申请书")
-            count = len(fake.sent_to(who))
-            fake.send_text(who, MARK_UNIT)
+        async def tap(title: str) -> None:
+            sent = fake.sent_to(who)
+            button = next(b for call in reversed(sent) for b in call.buttons if title in b["text"])
+            count = len(sent)
+            fake.press(who, button["callback_data"])
             await fake.wait_for(lambda: len(fake.sent_to(who)) > count)
-            await tap("不填了，直接生成")
-            await fake.wait_for(lambda: fake.sent_to(who, "sendDocument"))
-            [document] = fake.sent_to(who, "sendDocument")
-            name, data = document.files["document"]
-            assert name.endswith(".docx")
-            (tmp_path / "got.docx").write_bytes(data)
-            whole = "\n".join(p.text for p in docx.Document(str(tmp_path / "got.docx")).paragraphs)
-            assert MARK_UNIT in whole and "我单位" in whole and whole.startswith("【草稿")
-            summary = next(c for c in reversed(fake.sent_to(who)) if "申请书草稿已生成" in c.text)
-            assert "留空待填" in summary.text
-            # deleted once sent (right after the upload returns)
-            await fake.wait_for(lambda: not fresh_drafts(started), timeout=10)
-            db = sqlite_utils.Database(tmp_path / "bot.db")
-            assert MARK_UNIT not in str(list(db["events"].rows)) and MARK_UNIT not in str(list(db["unanswered"].rows))
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            await fake.stop()
 
-    engine.run(main())
+        fake.send_text(who, "/start apply")
+        await fake.wait_for(lambda: any("我的地方不在列表里" in b["text"] for c in fake.sent_to(who) for b in c.buttons))
+        await tap("浙江省舟山市嵊泗县")
+        await tap("单位")
+        await tap("材料清单")
+        assert "平时工作表现的材料" in fake.sent_to(who)[-1].text
+        await tap("起草申请书")
+        count = len(fake.sent_to(who))
+        fake.send_text(who, MARK_UNIT)
+        await fake.wait_for(lambda: len(fake.sent_to(who)) > count)
+        await tap("不填了，直接生成")
+        await fake.wait_for(lambda: fake.sent_to(who, "sendDocument"))
+        [document] = fake.sent_to(who, "sendDocument")
+        name, data = document.files["document"]
+        assert name.endswith(".docx")
+        (tmp_path / "got.docx").write_bytes(data)
+        whole = "\n".join(p.text for p in docx.Document(str(tmp_path / "got.docx")).paragraphs)
+        assert MARK_UNIT in whole and "我单位" in whole and whole.startswith("【草稿")
+        summary = next(c for c in reversed(fake.sent_to(who)) if "申请书草稿已生成" in c.text)
+        assert "留空待填" in summary.text
+        # deleted once sent (right after the upload returns)
+        await fake.wait_for(lambda: not fresh_drafts(started), timeout=10)
+        db = sqlite_utils.Database(tmp_path / "bot.db")
+        assert MARK_UNIT not in str(list(db["events"].rows)) and MARK_UNIT not in str(list(db["unanswered"].rows))
+
+    telegram(scenario)
 
 
 def fresh_drafts(since: float) -> list[Path]:

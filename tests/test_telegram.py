@@ -3,47 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
-import pytest
 import sqlite_utils
 
-from bot.channels.telegram import CallbackMap, TelegramChannel, build_application, split_message
-from bot.config import load_bot_config, load_settings
+from bot.channels.telegram import CallbackMap, TelegramChannel, split_message
 from bot.store import Store
-from fake_telegram import TOKEN, FakeTelegram
-
-ADMIN = 42
-
-
-@pytest.fixture
-def telegram(engine, tmp_path):
-    """Runs ``scenario(fake, channel)`` with the PTB application polling the fake server."""
-
-    def run(scenario):
-        async def main():
-            fake = await FakeTelegram().start()
-            config = dataclasses.replace(
-                load_bot_config(load_settings(), {}), token=TOKEN, api_base_url=fake.base_url,
-                admin_ids=frozenset({ADMIN}), db_path=tmp_path / "bot.db", secret="test-secret",
-            )
-            channel = TelegramChannel(engine, Store(config.db_path), config)
-            application = build_application(channel, config)
-            await application.initialize()
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            channel.application = application  # for tests that call the channel directly
-            try:
-                await scenario(fake, channel)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-                await application.shutdown()
-                await fake.stop()
-
-        engine.run(main())
-
-    return run
+from fake_telegram import ADMIN, TOKEN, FakeTelegram
 
 
 def test_split_message_at_paragraphs():
