@@ -14,7 +14,7 @@ setup:  ## create .venv and install dependencies (only when requirements.lock ch
 	@bash scripts/setup-venv.sh
 
 run: setup  ## validate content, train if needed, start the bot (Telegram if TELEGRAM_TOKEN is set, else terminal)
-	@$(BIN)/policybot validate
+	@$(BIN)/policybot validate || echo "内容有错误（见上）：机器人用上一版正确的内容启动；没有上一版时会说明原因并退出。"
 	@$(BIN)/policybot run
 
 test: setup  ## run the test suite

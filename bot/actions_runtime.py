@@ -21,22 +21,25 @@ class Runtime:
     content: LiveContent
     store: Store | None
 
-    def log_unanswered(self, question: str, reply: Reply, user_key: str) -> None:
-        """Record a declined question for trainers; a storage fault never breaks the reply."""
+    def log_unanswered(self, question: str, reply: Reply, user_key: str, best_guess: str = "",
+                       confidence: float = 0.0) -> None:
+        """Record a declined or clarified question for trainers, with the bot's best guess; a
+        storage fault never breaks the reply."""
         if self.store is None or not question.strip() or question.startswith("/"):
             return
         try:
-            self.store.log_unanswered(question, reply.kind, user_key=user_key)
+            self.store.log_unanswered(question, reply.kind, user_key=user_key, best_guess=best_guess,
+                                      confidence=confidence)
         except Exception:  # noqa: BLE001 - logging must not cost the user an answer
             logger.exception("could not log an unanswered question")
 
 
-    def record_milestone(self, user_key: str, name: str) -> None:
+    def record_milestone(self, user_key: str, name: str, detail: str = "") -> None:
         """Count a step of the funnel (no content); a storage fault never breaks the reply."""
         if self.store is None or not name:
             return
         try:
-            self.store.record_milestone(user_key, name)
+            self.store.record_milestone(user_key, name, detail)
         except Exception:  # noqa: BLE001 - counting must not cost the user an answer
             logger.exception("could not record a milestone")
 

@@ -85,6 +85,15 @@ def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | Non
     return [Candidate(key, score) for key, score in ranked]
 
 
+def best_guess(parse: dict[str, Any], content: Content, dialogue: Dialogue) -> Candidate | None:
+    """The FAQ entry the bot would have answered with, and its blended score: what a trainer
+    sees beside a declined or clarified question."""
+    if not parse.get("text") or str(parse.get("text")).startswith("/"):
+        return None
+    ranked = candidates(parse, content, dialogue.thresholds)
+    return ranked[0] if ranked else None
+
+
 def answer(parse: dict[str, Any], content: Content, dialogue: Dialogue, reading: Reading | None = None,
            story: bool = False) -> Reply:
     """The reply to one user message whose intent needs a policy answer. ``reading`` is the

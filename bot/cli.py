@@ -62,14 +62,24 @@ def validate(settings: Settings, strict: bool) -> None:
 
 
 def _load_content_or_fail(settings: Settings):
-    """The content, or a ClickException naming the first error (validate lists them all)."""
+    """The content; with errors, the last good copy (said loudly), else a ClickException
+    naming the first error (validate lists them all)."""
+    from bot.content import snapshot
     from bot.content import validate as run_validation
 
     content, problems = run_validation(settings.root)
     errors = [p for p in problems if p.is_error]
-    if errors:
-        raise click.ClickException(f"{errors[0]} ({len(errors)} errors; run `policybot validate`)")
-    return content
+    if not errors:
+        return content
+    if snapshot.exists(settings.root):
+        last, last_problems = run_validation(snapshot.snapshot_dir(settings.root))
+        if not any(p.is_error for p in last_problems):
+            click.secho(f"警告：内容有 {len(errors)} 处错误（第一处：{errors[0]}）。机器人使用上一版正确的内容启动"
+                        f"（{snapshot.snapshot_dir(settings.root)}）；改正后会自动换用新内容。运行 `policybot validate` 查看全部错误。",
+                        fg="red", bold=True, err=True)
+            return last
+    raise click.ClickException(f"{errors[0]} ({len(errors)} errors, and no last good copy to start with; "
+                               "run `policybot validate`)")
 
 
 def _ensure_model(settings: Settings, force: bool = False):
@@ -446,6 +456,16 @@ def run(settings: Settings) -> None:
     from bot.channels.console import run_console
 
     _run_engine(settings, run_console)
+
+
+def _add_groups() -> None:
+    """The command groups that live in their own modules."""
+    from bot.cli_campaign import campaign
+
+    cli.add_command(campaign)
+
+
+_add_groups()
 
 
 def main() -> None:

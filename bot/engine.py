@@ -14,9 +14,12 @@ import logging
 import os
 import signal
 import socket
+import re
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +63,8 @@ def exact_phrases(nlu_file: Path) -> dict[str, str]:
 EMPTY_INPUT = "请输入您想问的问题，例如：哪些情况可以容错？"
 TOO_LONG_NOTE = "（您的消息较长，我只读了前 {n} 个字。）"
 ACTION_SERVER_TIMEOUT = 60.0
+# A log line of the action server: "2026-12-03 15:40:57 WARNING  bot.content.live  - …"
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (\w+)")
 
 
 class EngineError(Exception):
@@ -123,6 +128,7 @@ class Engine:
         self.port = 0
         self._actions: subprocess.Popen | None = None
         self.times = StartupTimes()
+        self._stderr_tail: deque[str] = deque(maxlen=200)
         self._exact = exact_phrases(settings.rasa_dir / "data" / "nlu" / "base.yml")
 
     async def __aenter__(self) -> "Engine":
@@ -158,10 +164,30 @@ class Engine:
             env["POLICYBOT_DB"] = self.db_path
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.settings.root), env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(self.port)]
-        return subprocess.Popen(
+        process = subprocess.Popen(
             command, cwd=self.settings.rasa_dir, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
         )
+        self._stderr_tail.clear()
+        threading.Thread(target=self._forward_stderr, args=(process.stderr,), daemon=True).start()
+        return process
+
+    def _forward_stderr(self, pipe) -> None:
+        """The action server's warnings and errors (content reloads, content errors, faults) go
+        to our stderr; its start-up chatter only into a tail kept for a start-up failure.
+        Reading also keeps the pipe from filling up and blocking the server."""
+        forwarding = False
+        try:
+            for raw in iter(pipe.readline, b""):
+                line = raw.decode(errors="replace")
+                self._stderr_tail.append(line)
+                level = LOG_LINE.match(line)
+                if level:
+                    forwarding = level.group(1) in ("WARNING", "ERROR", "CRITICAL")
+                if forwarding:
+                    sys.stderr.write(f"[actions] {line}")
+        except (ValueError, OSError):  # the pipe was closed: the server is gone
+            pass
 
     async def _wait_for_actions(self) -> None:
         import aiohttp
@@ -171,7 +197,8 @@ class Engine:
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 if self._actions is not None and self._actions.poll() is not None:
-                    error = self._actions.stderr.read().decode(errors="replace")[-2000:] if self._actions.stderr else ""
+                    await asyncio.sleep(0.2)  # let the reader thread take the last lines
+                    error = "".join(self._stderr_tail)[-2000:]
                     raise EngineError(f"the action server exited with code {self._actions.returncode}: {error}")
                 try:
                     async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
@@ -205,7 +232,10 @@ class Engine:
                 process.kill()
                 await asyncio.to_thread(process.wait)
         if process.stderr:
-            process.stderr.close()
+            try:
+                process.stderr.close()
+            except OSError:  # the reader thread may be closing it at the same moment
+                pass
 
     # ---- turns ----
 

@@ -53,6 +53,19 @@ def load_secret(path: Path, env_value: str | None = None) -> bytes:
     return secret
 
 
+def channel_of(user_key: str) -> str:
+    """Where a conversation happens, from its user key: Telegram keys are 32 hex characters
+    (see ``user_key``), the terminal's start with console-, ``policybot ask``'s with ask-;
+    anything else is a test."""
+    if len(user_key) == 32 and all(c in "0123456789abcdef" for c in user_key):
+        return "telegram"
+    if user_key.startswith("console-"):
+        return "terminal"
+    if user_key.startswith("ask-"):
+        return "batch"
+    return "test"
+
+
 def user_key(secret: bytes, telegram_id: int | str) -> str:
     """Pseudonymous, stable key of a Telegram user: HMAC-SHA256(secret, id), hex, 32 characters.
 
@@ -73,15 +86,20 @@ class Store:
         self.db.conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
 
+    # ``channel`` (telegram, terminal, batch, test) comes from the shape of the user key: reports
+    # and the review loop leave terminal and test conversations out by default.
     SCHEMA = {
+        # Questions for the trainers' review: declined (out_of_scope, fallback), clarified
+        # (clarify) and 👎 (thumbs_down) turns, scrubbed, with the bot's best guess.
         "unanswered": {"id": int, "at": str, "user_key": str, "question": str, "kind": str, "best_guess": str,
-                       "confidence": float},
+                       "confidence": float, "channel": str},
         "events": {"id": int, "at": str, "user_key": str, "kind": str, "faq_id": str, "latency_ms": float,
-                   "campaign": str},
+                   "campaign": str, "channel": str},
         "feedback": {"id": int, "at": str, "user_key": str, "faq_id": str, "useful": int},
-        "users": {"user_key": str, "first_seen": str, "last_seen": str, "campaign": str},
-        # How far a user got (apply_opened, drafted …) for the campaign funnel: a name, no content.
-        "milestones": {"id": int, "at": str, "user_key": str, "name": str},
+        "users": {"user_key": str, "first_seen": str, "last_seen": str, "campaign": str, "channel": str},
+        # How far a user got, for the funnel: apply_opened, drafted, screening_started,
+        # screening_finished (detail: the outcome), screening_cancelled. A name, never content.
+        "milestones": {"id": int, "at": str, "user_key": str, "name": str, "detail": str},
     }
 
     def _migrate(self) -> None:
@@ -103,9 +121,10 @@ class Store:
 
     def log_unanswered(self, question: str, kind: str, user_key: str = "", best_guess: str = "",
                        confidence: float = 0.0) -> None:
-        """Keep a question the bot declined, scrubbed, for trainers to review."""
+        """Keep a question the bot declined, clarified or got a 👎 for, scrubbed, for trainers."""
         row: dict[str, Any] = {"at": _now(), "user_key": user_key, "question": scrub(question), "kind": kind,
-                               "best_guess": best_guess, "confidence": round(confidence, 4)}
+                               "best_guess": best_guess or "", "confidence": round(float(confidence), 4),
+                               "channel": channel_of(user_key)}
         with self._lock:
             self.db["unanswered"].insert(row)
 
@@ -114,17 +133,20 @@ class Store:
             return list(self.db["unanswered"].rows_where(order_by="id desc", limit=limit))
 
     def record_turn(self, user_key: str, kind: str, faq_id: str | None, latency_ms: float, campaign: str = "") -> None:
-        """One answered message (no text: only what kind of answer it got)."""
+        """One answered message (no text: only what kind of answer it got), attributed to the
+        campaign that brought the user (first touch) when none is given."""
         now = _now()
         with self._lock:
+            campaign = campaign or self._campaign_of(user_key)
             self.db["events"].insert({"at": now, "user_key": user_key, "kind": kind, "faq_id": faq_id or "",
-                                      "latency_ms": round(latency_ms, 1), "campaign": campaign})
+                                      "latency_ms": round(latency_ms, 1), "campaign": campaign,
+                                      "channel": channel_of(user_key)})
             self.db.execute("UPDATE users SET last_seen = ? WHERE user_key = ?", [now, user_key])
 
-    def record_milestone(self, user_key: str, name: str) -> None:
+    def record_milestone(self, user_key: str, name: str, detail: str = "") -> None:
         """A step of the funnel this user reached (opened how-to-apply, drafted …); no content."""
         with self._lock:
-            self.db["milestones"].insert({"at": _now(), "user_key": user_key, "name": name})
+            self.db["milestones"].insert({"at": _now(), "user_key": user_key, "name": name, "detail": detail})
 
     def milestones(self, name: str | None = None) -> list[dict]:
         with self._lock:
@@ -136,16 +158,19 @@ class Store:
         now = _now()
         with self._lock:
             self.db.execute(
-                "INSERT INTO users (user_key, first_seen, last_seen, campaign) VALUES (?, ?, ?, ?) "
+                "INSERT INTO users (user_key, first_seen, last_seen, campaign, channel) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(user_key) DO UPDATE SET last_seen = excluded.last_seen",
-                [user_key, now, now, campaign],
+                [user_key, now, now, campaign, channel_of(user_key)],
             )
             self.db.conn.commit()
 
     def campaign_of(self, user_key: str) -> str:
         with self._lock:
-            rows = list(self.db["users"].rows_where("user_key = ?", [user_key]))
-        return rows[0]["campaign"] if rows else ""
+            return self._campaign_of(user_key)
+
+    def _campaign_of(self, user_key: str) -> str:
+        row = self.db.execute("SELECT campaign FROM users WHERE user_key = ?", [user_key]).fetchone()
+        return (row[0] or "") if row else ""
 
     def record_feedback(self, user_key: str, faq_id: str, useful: bool) -> None:
         with self._lock:

@@ -91,10 +91,11 @@ def test_greet_question_related_button_out_of_scope(engine, engine_db):
     [declined] = engine.talk(me, "明天北京天气怎么样")
     assert declined.kind == "out_of_scope" and declined.buttons
     rows = list(sqlite_utils.Database(engine_db)["unanswered"].rows_where("question = ?", ["明天北京天气怎么样"]))
-    assert rows and rows[0]["kind"] == "out_of_scope"
+    assert rows and rows[0]["kind"] == "out_of_scope" and rows[0]["channel"] == "test"
+    assert rows[0]["best_guess"] and rows[0]["confidence"] > 0  # what the bot would have answered
 
 
-def test_disambiguation_offers_choices_and_a_choice_answers(engine):
+def test_disambiguation_offers_choices_and_a_choice_answers(engine, engine_db):
     me = user()
     # Vague messages that touch several entries; which of them ends in a near tie depends on
     # the trained model, but a bot that never asks would fail all of them.
@@ -102,6 +103,9 @@ def test_disambiguation_offers_choices_and_a_choice_answers(engine):
     replies = [engine.talk(me, text)[0] for text in vague]
     question = next((r for r in replies if r.kind == "clarify" and r.text == "您想问的是哪一个？请点选："), None)
     assert question is not None, [(r.kind, r.faq_id) for r in replies]
+    asked = vague[replies.index(question)]
+    [logged] = sqlite_utils.Database(engine_db)["unanswered"].rows_where("question = ? and user_key = ?", [asked, me])
+    assert logged["kind"] == "clarify" and logged["best_guess"] and logged["confidence"] > 0
     assert 2 <= len(question.buttons) <= 3
     chosen = json.loads(question.buttons[1].payload[len("/pick"):])["faq_id"]
     [answer] = engine.talk(me, question.buttons[1].payload)

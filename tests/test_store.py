@@ -76,7 +76,25 @@ def test_milestones_count_steps_without_content(tmp_path):
     store.record_milestone("u", "apply_opened")
     store.record_milestone("u", "drafted")
     assert [m["name"] for m in store.milestones()] == ["apply_opened", "drafted"]
-    assert set(store.db["milestones"].columns_dict) == {"id", "at", "user_key", "name"}
+    assert set(store.db["milestones"].columns_dict) == {"id", "at", "user_key", "name", "detail"}
     store.db.execute("UPDATE milestones SET at = '2000-01-01T00:00:00+00:00'")
     store.db.conn.commit()
     assert store.purge(older_than_days=30) == 2 and store.milestones("drafted") == []
+
+
+def test_channel_from_the_user_key_and_campaign_on_every_event(tmp_path):
+    from bot.store import channel_of, user_key
+
+    secret = b"k"
+    telegram = user_key(secret, 99)
+    assert channel_of(telegram) == "telegram" and channel_of("console-1a2b3c4d") == "terminal"
+    assert channel_of("ask-123") == "batch" and channel_of("test-1") == "test"
+    store = Store(tmp_path / "bot.db")
+    store.touch_user(telegram, campaign="poster_2026")
+    store.record_turn(telegram, "faq", "x", 10.0)
+    store.log_unanswered("天气怎么样", "out_of_scope", user_key="console-1a2b3c4d", best_guess="concept_what_is",
+                         confidence=0.31)
+    [event] = store.db["events"].rows
+    assert event["campaign"] == "poster_2026" and event["channel"] == "telegram"
+    [logged] = store.db["unanswered"].rows
+    assert logged["channel"] == "terminal" and logged["best_guess"] == "concept_what_is" and logged["confidence"] == 0.31

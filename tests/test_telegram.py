@@ -67,6 +67,27 @@ def test_question_button_feedback_and_sticker(telegram, tmp_path):
             assert "1001" not in str(row) and "user1001" not in str(row)
 
 
+def test_a_thumbs_down_keeps_the_question_for_the_review(telegram, tmp_path):
+    question = "开会集体定的事 后来出了问题 能不能容错"
+
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        user = 1002
+        fake.send_text(user, question)
+        await fake.wait_for(lambda: fake.sent_to(user))
+        answer = fake.sent_to(user)[0]
+        down = next(b for b in answer.buttons if b["text"].startswith("👎"))
+        fake.press(user, down["callback_data"])
+        await fake.wait_for(lambda: any(c.method == "answerCallbackQuery" for c in fake.calls))
+        await asyncio.sleep(0.3)
+
+    telegram(scenario)
+    db = sqlite_utils.Database(tmp_path / "bot.db")
+    [row] = db["unanswered"].rows
+    assert row["question"] == question and row["kind"] == "thumbs_down" and row["channel"] == "telegram"
+    assert row["best_guess"] and row["confidence"] > 0
+    assert [f["useful"] for f in db["feedback"].rows] == [0]
+
+
 def test_deep_link_campaign_and_screen_topic(telegram, tmp_path):
     async def scenario(fake: FakeTelegram, channel: TelegramChannel):
         fake.send_text(2001, "/start poster_2026")
@@ -78,6 +99,27 @@ def test_deep_link_campaign_and_screen_topic(telegram, tmp_path):
     telegram(scenario)
     campaigns = {row["campaign"] for row in sqlite_utils.Database(tmp_path / "bot.db")["users"].rows}
     assert "poster_2026" in campaigns
+
+
+def test_a_campaign_link_greets_opens_its_topic_and_counts_every_event(telegram, tmp_path, caplog):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        fake.send_text(2101, "/start Poster_2026-s")  # case-folded: the same campaign as poster_2026
+        await fake.wait_for(lambda: any(c.buttons for c in fake.sent_to(2101)))
+        texts = [c.text for c in fake.sent_to(2101)]
+        assert any("欢迎从宣传海报来到这里" in t for t in texts)  # knowledge/campaigns.yml
+        count = len(fake.sent_to(2101))
+        fake.send_text(2101, "容错是什么意思")
+        await fake.wait_for(lambda: len(fake.sent_to(2101)) > count)
+        fake.send_text(2102, "/start bad*payload")
+        await fake.wait_for(lambda: fake.sent_to(2102))
+
+    telegram(scenario)
+    db = sqlite_utils.Database(tmp_path / "bot.db")
+    campaigns = {row["campaign"] for row in db["users"].rows}
+    assert campaigns == {"poster_2026", ""}
+    kinds = {(row["kind"], row["campaign"]) for row in db["events"].rows if row["campaign"]}
+    assert ("faq", "poster_2026") in kinds and ("screening", "poster_2026") in kinds
+    assert "deep link not understood" in caplog.text
 
 
 def test_forget_deletes_everything(telegram, tmp_path):

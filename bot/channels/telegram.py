@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
+ASKED_CAPACITY = 5_000
 RAW_PREFIX, SHORT_PREFIX, FEEDBACK_PREFIX, FORGET_PREFIX = "r:", "s:", "f:", "forget:"
 BUSY = "系统繁忙，请稍后再试。"
 ONLY_TEXT = "我目前只能读文字消息。请用文字描述您的问题，例如：“集体研究决定的事出了问题能容错吗？”"
@@ -48,8 +49,6 @@ FORGET_KEPT = "好的，什么都没有删除。"
 FEEDBACK_THANKS = "谢谢您的反馈！"
 FEEDBACK_HELP = "请在 /feedback 后面直接写下您的意见，例如：/feedback 希望增加某地的办法。请不要写姓名、电话等个人信息。"
 NOT_ADMIN = "这个命令只对管理员开放。"
-# Deep-link payloads: a topic to open, or a campaign code (letters, digits, _ and -).
-DEEP_LINK_TOPICS = {"screen": "/start_screening", "apply": "/how_to_apply", "help": "/help"}
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -110,6 +109,9 @@ class TelegramChannel:
         self.secret = load_secret(config.secret_path, config.secret or None)
         self.callbacks = CallbackMap()
         self._locks: dict[str, asyncio.Lock] = {}
+        # (user key, FAQ id) -> the question that got that answer, so that a 👎 can keep it for
+        # the trainers' review; bounded, in memory only.
+        self._asked: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
     # ---- helpers ----
 
@@ -166,24 +168,53 @@ class TelegramChannel:
             replies = await self.engine.handle(key, text)
             latency = (time.perf_counter() - started) * 1000
             await self.send_replies(update, context, replies)
+            self._remember_questions(key, text, replies)
             main = next((r for r in replies if r.kind != "smalltalk"), replies[0] if replies else None)
             if main is not None:
                 # Off the reply path: the answer is already on its way.
                 asyncio.get_running_loop().run_in_executor(
                     None, self.store.record_turn, key, main.kind, main.faq_id, latency, campaign)
 
+    def _remember_questions(self, key: str, text: str, replies: list[Reply]) -> None:
+        if text.startswith("/"):
+            return
+        for reply in replies:
+            if reply.kind == "faq" and reply.faq_id:
+                self._asked[(key, reply.faq_id)] = (text, reply.confidence)
+                self._asked.move_to_end((key, reply.faq_id))
+        while len(self._asked) > ASKED_CAPACITY:
+            self._asked.popitem(last=False)
+
+    async def tell_admins(self, text: str) -> None:
+        """A message to every admin (content errors, reloads); a failure is only logged."""
+        bot = getattr(getattr(self, "application", None), "bot", None)
+        if bot is None:
+            return
+        for admin in self.config.admin_ids:
+            try:
+                await bot.send_message(admin, text[:MAX_MESSAGE])
+            except Exception:  # noqa: BLE001 - an admin who blocked the bot must not stop the others
+                logger.warning("could not tell admin about content")
+
     # ---- handlers ----
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Greets the user; a deep-link payload opens a topic or records the campaign."""
+        """Greets the user. A deep-link payload (bot.campaigns) records the campaign that brought
+        them (first touch wins), adds the campaign's own greeting and opens its topic; a payload
+        that is not understood is logged and the user starts as usual."""
+        from bot.campaigns import decode, load_greetings
+
         payload = context.args[0] if context.args else ""
-        if not _valid_payload(payload):
-            payload = ""
-        topic = DEEP_LINK_TOPICS.get(payload)
-        campaign = "" if topic or not payload else payload
-        await self.converse(update, context, "/start", campaign=campaign)
-        if topic:
-            await self.converse(update, context, topic, campaign=campaign)
+        arrival = decode(payload)
+        if arrival.problem:
+            logger.warning("deep link not understood, starting as usual: %s", arrival.problem)
+        await self.converse(update, context, "/start", campaign=arrival.campaign)
+        if arrival.campaign:
+            greetings, _ = await asyncio.to_thread(load_greetings, self.engine.settings.root)
+            if arrival.campaign in greetings:
+                await context.bot.send_message(update.effective_chat.id, greetings[arrival.campaign])
+        if arrival.topic:
+            await self.converse(update, context, arrival.topic, campaign=arrival.campaign)
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help, /screen and /apply: the engine knows them as commands."""
@@ -202,6 +233,9 @@ class TelegramChannel:
         if data.startswith(FEEDBACK_PREFIX):
             useful, _, faq_id = data[len(FEEDBACK_PREFIX):].partition(":")
             await asyncio.to_thread(self.store.record_feedback, key, faq_id, useful == "1")
+            asked = self._asked.pop((key, faq_id), None)
+            if useful != "1" and asked is not None:  # 👎: the question goes to the trainers' review
+                await asyncio.to_thread(self.store.log_unanswered, asked[0], "thumbs_down", key, faq_id, asked[1])
             await query.answer(FEEDBACK_THANKS)
             return
         if data.startswith(FORGET_PREFIX):
@@ -279,10 +313,6 @@ class TelegramChannel:
                 logger.warning("could not tell the user about the error")
 
 
-def _valid_payload(payload: str) -> bool:
-    return 0 < len(payload) <= 64 and all(c.isascii() and (c.isalnum() or c in "_-") for c in payload)
-
-
 def build_application(channel: TelegramChannel, config: BotConfig) -> Application:
     """The PTB application with every handler registered (order matters: see comments)."""
     application = (
@@ -307,4 +337,5 @@ def build_application(channel: TelegramChannel, config: BotConfig) -> Applicatio
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.UpdateType.EDITED, channel.text))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.UpdateType.EDITED, channel.not_text))
     application.add_error_handler(channel.on_error)
+    channel.application = application  # to reach the bot outside a handler (messages to admins)
     return application

@@ -30,6 +30,37 @@ async def purge_daily(store: Store, days: int, period: float = DAY) -> None:
         await asyncio.sleep(period)
 
 
+async def watch_content(settings: Settings, channel: TelegramChannel, period: float = 5.0) -> None:
+    """Re-read faq/ and knowledge/ when they change and tell the admins on Telegram whether the
+    edit is live or was refused (with file:line); the action server reloads the same files
+    and keeps the previous version on errors in the same way."""
+    from bot.content.live import LiveContent
+
+    loop = asyncio.get_running_loop()
+
+    def changed(errors: list[str], kept: bool) -> None:
+        asyncio.run_coroutine_threadsafe(channel.tell_admins(content_message(errors)), loop)
+
+    live = LiveContent(settings.root, on_change=changed)
+    while True:
+        try:
+            await asyncio.to_thread(live.get)
+        except Exception:  # noqa: BLE001 - a broken edit is reported by LiveContent; keep watching
+            logger.exception("content watch failed")
+        await asyncio.sleep(period)
+
+
+def content_message(errors: list[str], shown: int = 5) -> str:
+    """What admins are told after an edit."""
+    if not errors:
+        return "内容已更新，新内容已生效。"
+    lines = [f"内容有 {len(errors)} 处错误，机器人继续使用上一版正确的内容。请改正："]
+    lines += [f"• {error}" for error in errors[:shown]]
+    if len(errors) > shown:
+        lines.append(f"……另有 {len(errors) - shown} 处，运行 policybot validate 查看全部。")
+    return "\n".join(lines)
+
+
 async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; everything started here is shut down, also on errors."""
     from telegram.error import InvalidToken, NetworkError
@@ -45,6 +76,7 @@ async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop:
         except NetworkError as exc:
             raise click.ClickException(f"cannot reach the Telegram Bot API at {config.api_base_url}: {exc}") from exc
         purge = asyncio.create_task(purge_daily(store, config.retention_days))
+        watch = asyncio.create_task(watch_content(settings, channel))
         try:
             await application.start()
             if config.webhook_url:
@@ -58,6 +90,7 @@ async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop:
             await stop.wait()
         finally:
             purge.cancel()
+            watch.cancel()
             if application.updater.running:
                 await application.updater.stop()
             if application.running:

@@ -34,7 +34,8 @@ from bot.content.yamlpos import LocatedDict, LocatedList, YamlProblem, load_loca
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Files in knowledge/ that other modules own (loaded by them, not here).
-OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml", "synonyms.yml", "care.yml", "statuses.yml"}
+OTHER_KNOWLEDGE_FILES = {"screening.yml", "dialogue.yml", "wording.yml", "synonyms.yml", "care.yml", "statuses.yml",
+                         "campaigns.yml"}
 
 # field name -> (type, required). Types: str, int, strlist, map, parts.
 SOURCE_FIELDS = {

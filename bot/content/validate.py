@@ -17,6 +17,8 @@ from bot.content.problems import WARNING, Problem
 from bot.text import comparable, visible_length
 
 MAX_ANSWER_CHARS = 400
+# Messages of files that could not be read at all (bot.content.yamlpos.load_located).
+UNREADABLE = ("YAML syntax error", "YAML error", "cannot read file", "binary file", "not UTF-8")
 MIN_PARAPHRASES = 10
 NEAR_DUPLICATE_RATIO = 0.9
 _BLOCK = 256  # examples compared with all others at once by the near-duplicate check
@@ -27,6 +29,11 @@ def validate(root: Path, seeds_dir: Path | None = None, screening: bool = True) 
 
     ``screening=False`` leaves knowledge/screening.yml to its own loader (the running bot)."""
     content, problems = load_content(root)
+    unreadable = [p for p in problems if p.is_error and p.message.startswith(UNREADABLE)]
+    if unreadable:
+        # Every entry of an unreadable file is missing, so every reference to one would be
+        # reported too: show only what to fix first.
+        return content, sorted(set(unreadable))
     problems += check_ids(content)
     problems += check_references(content)
     problems += check_faq_shape(content)
@@ -34,6 +41,7 @@ def validate(root: Path, seeds_dir: Path | None = None, screening: bool = True) 
     problems += check_dialogue(root, content)
     problems += check_wording(root)
     problems += check_statuses(root, content)
+    problems += check_campaigns(root)
     if screening:
         problems += check_screening(root, content)
     if seeds_dir is not None and seeds_dir.is_dir():
@@ -194,6 +202,13 @@ def check_dialogue(root: Path, content: Content) -> list[Problem]:
     problems += [Problem("knowledge/dialogue.yml", 0, f"guide_kinds: '{kind}' is not a kind of knowledge item")
                  for kind in dialogue.guide_kinds if kind not in kinds]
     return problems
+
+
+def check_campaigns(root: Path) -> list[Problem]:
+    """knowledge/campaigns.yml, when present: campaign names and greetings."""
+    from bot.campaigns import load_greetings
+
+    return load_greetings(root)[1]
 
 
 def check_wording(root: Path) -> list[Problem]:

@@ -90,9 +90,21 @@ def load_located(path: Path) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = _real_mark(exc)
         line = mark.line + 1 if mark else 0
         what = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(f"YAML syntax error: {what}", line) from exc
+        if exc.context and mark is exc.context_mark:
+            what = f"{exc.context}: {what}"
+        offending = text.splitlines()[line - 1].strip() if 0 < line <= len(text.splitlines()) else ""
+        shown = f" in: {offending[:80]}" if offending else ""
+        raise YamlProblem(f"YAML syntax error: {what}{shown}", line) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML error: {exc}") from exc
+
+
+def _real_mark(exc: yaml.MarkedYAMLError):
+    """Where the mistake is: an unclosed quote or bracket is only noticed at the end of the
+    file (problem_mark), but the scanner remembers where it was opened (context_mark)."""
+    if exc.context_mark is not None and exc.context and ("scanning" in exc.context or "parsing a flow" in exc.context):
+        return exc.context_mark
+    return exc.problem_mark or exc.context_mark

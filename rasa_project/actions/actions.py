@@ -37,8 +37,10 @@ def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
     parse = tracker.latest_message or {}
     replies = responding.respond(parse, content, dialogue, rt.content.questionnaire(),
                                  responding.context_of(tracker.events))
-    if replies[0].declines:
-        rt.log_unanswered(parse.get("text") or "", replies[0], user_key(tracker))
+    if replies[0].declines or replies[0].kind == "clarify":  # what trainers review
+        guess = answering.best_guess(parse, content, dialogue)
+        rt.log_unanswered(parse.get("text") or "", replies[0], user_key(tracker),
+                          guess.faq_id if guess else "", guess.confidence if guess else 0.0)
     for one in replies:
         send(dispatcher, one)
         rt.record_milestone(user_key(tracker), one.extra.get("milestone", ""))
@@ -121,6 +123,7 @@ class ActionStartScreening(Action):
         prefill = parse_prefill(packed, questionnaire)
         if questionnaire is not None:
             dispatcher.utter_message(text=questionnaire.intro, json_message={"policybot": {"kind": "screening"}})
+            runtime().record_milestone(user_key(tracker), "screening_started")
         return [SlotSet("screening_answers", {}), SlotSet("screening_status", None), SlotSet("screening_misses", 0),
                 SlotSet("screening_input", None), SlotSet("screening_prefill", prefill)]
 
@@ -183,9 +186,13 @@ class ActionScreeningResult(Action):
         _, content, dialogue, questionnaire, flow = _screening()
         events = [SlotSet("screening_input", None), SlotSet("screening_status", None), SlotSet("screening_misses", 0),
                   SlotSet("screening_prefill", None)]
+        rt = runtime()
         if tracker.get_slot("screening_status") != "done" or questionnaire is None:
+            if tracker.get_slot("screening_status") == "cancelled":
+                rt.record_milestone(user_key(tracker), "screening_cancelled")
             return events + [SlotSet("screening_answers", None)]
         result = assess(questionnaire, tracker.get_slot("screening_answers") or {}, content.cases)
+        rt.record_milestone(user_key(tracker), "screening_finished", result.outcome)  # the outcome, never the answers
         faq = content.faq_by_id()
         buttons = [answering.Button(dialogue.text("screening_details_button"), "/screening_details")]
         if content.guide is not None and dialogue.texts.get("guide_button"):
