@@ -461,8 +461,10 @@ def run(settings: Settings) -> None:
 def _add_groups() -> None:
     """The command groups that live in their own modules."""
     from bot.cli_campaign import campaign
+    from bot.cli_report import report
 
     cli.add_command(campaign)
+    cli.add_command(report)
 
 
 _add_groups()

@@ -61,3 +61,4 @@ if [ ! -f .venv/.stamp ] || [ "$(cat .venv/.stamp)" != "$project_hash" ]; then
     .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
     echo "$project_hash" > .venv/.stamp
 fi
+bash scripts/install-fonts.sh || true  # CJK font for report charts; no-op when one is installed

@@ -111,7 +111,7 @@ class FakeTelegram:
     def _result(self, method: str, params: dict) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method in ("sendMessage", "sendDocument", "editMessageText"):
+        if method in ("sendMessage", "sendDocument", "sendPhoto", "editMessageText"):
             chat_id = int(params.get("chat_id", 0))
             message = {"message_id": next(self._message_ids), "date": int(time.time()),
                        "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER}
@@ -119,6 +119,8 @@ class FakeTelegram:
                 message["text"] = params["text"]
             if method == "sendDocument":
                 message["document"] = {"file_id": "f1", "file_unique_id": "u1", "file_name": "file"}
+            if method == "sendPhoto":
+                message["photo"] = [{"file_id": "p1", "file_unique_id": "pu1", "width": 1, "height": 1}]
             return message
         return True  # answerCallbackQuery, sendChatAction, deleteWebhook, setMyCommands …
 

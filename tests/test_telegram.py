@@ -120,6 +120,10 @@ def test_a_campaign_link_greets_opens_its_topic_and_counts_every_event(telegram,
     kinds = {(row["kind"], row["campaign"]) for row in db["events"].rows if row["campaign"]}
     assert ("faq", "poster_2026") in kinds and ("screening", "poster_2026") in kinds
     assert "deep link not understood" in caplog.text
+    from bot.reports import Scope, campaigns
+
+    funnel = next(f for f in campaigns(tmp_path / "bot.db", Scope(all_channels=True)).funnels if f.campaign == "poster_2026")
+    assert funnel.counts["started"] == 1 and funnel.counts["asked"] == 1 and funnel.counts["answered"] == 1
 
 
 def test_forget_deletes_everything(telegram, tmp_path):
@@ -154,9 +158,15 @@ def test_huge_message_edits_groups_and_admin_commands(telegram):
         assert "私聊" in fake.sent_to(-100)[0].text
         fake.send_text(ADMIN, "/stats")
         fake.send_text(ADMIN, "/reload")
-        await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) >= 2)
+        fake.send_text(ADMIN, "/stats Poster_2026 30")
+        fake.send_text(ADMIN, "/stats 坏名字")
+        await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) >= 4 and len(fake.sent_to(ADMIN, "sendPhoto")) >= 2)
         texts = [c.text for c in fake.sent_to(ADMIN)]
-        assert any(t.startswith("用户 ") for t in texts) and any("内容已就绪" in t for t in texts)
+        assert any(t.startswith("近 7 天") and "漏斗" in t for t in texts) and any("内容已就绪" in t for t in texts)
+        assert any(t.startswith("近 30 天") and "poster_2026" in t for t in texts)
+        assert any("用法：/stats" in t for t in texts)
+        photo = fake.sent_to(ADMIN, "sendPhoto")[0]
+        assert photo.files["photo"][1].startswith(b"\x89PNG")
         await asyncio.sleep(0.5)
         assert not any("改过的消息" in c.text for c in fake.calls)  # edits are ignored on purpose
 

@@ -49,6 +49,7 @@ FORGET_KEPT = "好的，什么都没有删除。"
 FEEDBACK_THANKS = "谢谢您的反馈！"
 FEEDBACK_HELP = "请在 /feedback 后面直接写下您的意见，例如：/feedback 希望增加某地的办法。请不要写姓名、电话等个人信息。"
 NOT_ADMIN = "这个命令只对管理员开放。"
+STATS_HELP = "用法：/stats [活动名] [天数]，例如 /stats poster_2026 30"
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -272,15 +273,27 @@ class TelegramChannel:
         await update.effective_message.reply_text(FEEDBACK_THANKS)
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Admins only: usage counts."""
+        """Admins only: /stats [campaign] [days] — users, turns, the funnel and the self-checks
+        of the last days (7 by default), for one campaign or all, with a chart."""
         if not self._is_admin(update):
             await update.effective_message.reply_text(NOT_ADMIN)
             return
-        numbers = await asyncio.to_thread(self.store.stats)
-        lines = [f"用户 {numbers['users']}，对话 {numbers['turns']} 轮，未答出 {numbers['unanswered']} 条",
-                 f"有用 {numbers['helpful']}，没用 {numbers['not_helpful']}",
-                 "按回答类型：" + "，".join(f"{k} {v}" for k, v in sorted(numbers["by_kind"].items()))]
-        await update.effective_message.reply_text("\n".join(lines))
+        from bot.campaigns import CampaignError, normalize_name
+        from bot.reports import stats_for_admin
+
+        campaign, days = None, 7
+        for arg in context.args or []:
+            if arg.isdigit():
+                days = max(1, min(int(arg), 3660))
+                continue
+            try:
+                campaign = normalize_name(arg)
+            except CampaignError as exc:
+                await update.effective_message.reply_text(f"{exc}\n{STATS_HELP}")
+                return
+        text, png = await asyncio.to_thread(stats_for_admin, self.store.path, campaign, days)
+        await update.effective_message.reply_text(text)
+        await update.effective_message.reply_photo(png)
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Admins only: re-read faq/ and knowledge/ now (edits are also picked up on their own)."""
