@@ -462,9 +462,11 @@ def _add_groups() -> None:
     """The command groups that live in their own modules."""
     from bot.cli_campaign import campaign
     from bot.cli_report import report
+    from bot.cli_review import review
 
     cli.add_command(campaign)
     cli.add_command(report)
+    cli.add_command(review)
 
 
 _add_groups()

@@ -1,7 +1,8 @@
 """Storage on sqlite-utils: pseudonymous events and the questions the bot could not answer.
 
 Cadres describe their own mistakes, so nothing identifying is kept: users are a keyed hash,
-and identifiers (phone, ID-card numbers, e-mail addresses) are scrubbed from stored questions.
+and identifiers (phone, ID-card numbers, e-mail addresses, personal names: bot.privacy) are
+scrubbed from stored questions.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import sqlite3
 import threading
@@ -19,21 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-_SCRUBBERS = (
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[邮箱]"),
-    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)\d{15}(?!\d)"), "[身份证号]"),
-    (re.compile(r"(?<!\d)(\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[手机号]"),
-    (re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"), "[电话]"),
-)
-MAX_STORED_CHARS = 500
-
-
-def scrub(text: str) -> str:
-    """``text`` with e-mail addresses, ID-card and phone numbers replaced, cut to 500 characters."""
-    for pattern, replacement in _SCRUBBERS:
-        text = pattern.sub(replacement, text)
-    return text[:MAX_STORED_CHARS]
-
+from bot.privacy import MAX_STORED_CHARS, scrub  # noqa: F401 - part of this module's API
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
