@@ -461,12 +461,13 @@ def run(settings: Settings) -> None:
 def _add_groups() -> None:
     """The command groups that live in their own modules."""
     from bot.cli_campaign import campaign
+    from bot.cli_content import content
+    from bot.cli_faq import faq
     from bot.cli_report import report
     from bot.cli_review import review
 
-    cli.add_command(campaign)
-    cli.add_command(report)
-    cli.add_command(review)
+    for group in (campaign, content, faq, report, review):
+        cli.add_command(group)
 
 
 _add_groups()
