@@ -325,11 +325,6 @@ def read_decisions(path: str | Path, faq_ids: Iterable[str]) -> tuple[dict[str, 
         if number is None or text is None or not str(text).strip():
             continue
         text = str(text).strip()
-        where = f"questions!{questions_sheet['question']}{row} (question)"
-        found = [p for p in PLACEHOLDERS if p in text]
-        if found:
-            errors.append(f"{where}: contains {found[0]}: rewrite the question without it or delete the row")
-            continue
         questions.setdefault(number, []).append((row, text))
     decisions: dict[str, list[str]] = {}
     for row, cells in _rows(book["groups"], groups_sheet):
@@ -349,8 +344,12 @@ def read_decisions(path: str | Path, faq_ids: Iterable[str]) -> tuple[dict[str, 
             errors.append(f"{where}: group {number} has no questions left in sheet 'questions'")
             continue
         decisions.setdefault(entry_id, [])
-        for _, text in questions[number]:
-            if text not in decisions[entry_id]:
+        for question_row, text in questions[number]:
+            found = [p for p in PLACEHOLDERS if p in text]
+            if found:  # a scrubbed question would teach the placeholder, not the question
+                errors.append(f"questions!{questions_sheet['question']}{question_row} (question): contains {found[0]}: "
+                              "rewrite the question without it or delete the row")
+            elif text not in decisions[entry_id]:
                 decisions[entry_id].append(text)
     return decisions, errors
 

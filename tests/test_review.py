@@ -148,11 +148,12 @@ def test_read_decisions_names_sheet_row_and_column(tmp_path):
     ids = ["apply_materials", "decision_time_limit"]
     path = _workbook(tmp_path, [(1, "apply_materails"), (2, "decision_time_limit"), ("x", "apply_materials"),
                                 (3, "apply_materials"), (4, None)],
-                     [(1, "容错要交什么材料"), (2, "多久出结果"), (2, "我叫[姓名]，多久出结果"), (4, "不管它")])
+                     [(1, "容错要交什么材料"), (2, "多久出结果"), (2, "我叫[姓名]，多久出结果"), (4, "不管它"),
+                      (4, "我叫[姓名]")])  # group 4 has no entry id: its placeholder does not matter
     decisions, errors = read_decisions(path, ids)
     assert errors == [
-        "questions!B4 (question): contains [姓名]: rewrite the question without it or delete the row",
         "groups!B2 (entry_id): unknown entry id 'apply_materails' (did you mean apply_materials?)",
+        "questions!B4 (question): contains [姓名]: rewrite the question without it or delete the row",
         "groups!A4 (group): not a group number: 'x'",
         "groups!B5 (entry_id): group 3 has no questions left in sheet 'questions'",
     ]
