@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.answering import Reply
@@ -14,12 +15,35 @@ from bot.retrieval import warm
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
+FACTS_TTL = 3600.0  # seconds a started draft's facts are kept without being used
 
 
 @dataclass
 class Runtime:
     content: LiveContent
     store: Store | None
+    # The facts typed for a drafted application, by conversation, until the draft is made: kept
+    # in this process only, never in the tracker store (its slot holds which facts were asked).
+    draft_facts: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+
+    def remember_facts(self, sender: str, facts: dict[str, str]) -> dict[str, str]:
+        """Keep ``facts`` for ``sender``; return what the slot may hold (the ids, no text)."""
+        now = time.monotonic()
+        for key in [k for k, (at, _) in self.draft_facts.items() if now - at > FACTS_TTL]:
+            del self.draft_facts[key]
+        if facts:
+            self.draft_facts[sender] = (now, dict(facts))
+        else:
+            self.draft_facts.pop(sender, None)
+        return {fact_id: "" for fact_id in facts}
+
+    def facts_of(self, sender: str, asked: dict[str, str]) -> dict[str, str]:
+        """The facts typed so far (the slot's ids, with the text kept here)."""
+        kept = self.draft_facts.get(sender, (0.0, {}))[1]
+        return {fact_id: kept.get(fact_id, "") for fact_id in asked}
+
+    def drop_facts(self, sender: str) -> None:
+        self.draft_facts.pop(sender, None)
 
     def log_unanswered(self, question: str, reply: Reply, user_key: str, best_guess: str = "",
                        confidence: float = 0.0) -> None:

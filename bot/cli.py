@@ -430,7 +430,7 @@ def serve(settings: Settings) -> None:
 @click.option("--older-than", "days", type=click.IntRange(min=1), required=True, help="Delete records older than DAYS days.")
 @pass_settings
 def purge(settings: Settings, days: int) -> None:
-    """Delete stored events, feedback and logged questions older than DAYS days.
+    """Delete stored events, feedback, logged questions and conversations older than DAYS days.
 
     Example:
 
@@ -440,7 +440,13 @@ def purge(settings: Settings, days: int) -> None:
     from bot.config import load_bot_config
     from bot.store import Store
 
-    deleted = Store(load_bot_config(settings).db_path).purge(days)
+    config = load_bot_config(settings)
+    deleted = Store(config.db_path).purge(days)
+    tracker = config.db_path.with_name("tracker.db")
+    if tracker.exists():
+        from bot.trackers import open_store
+
+        deleted += open_store(tracker).purge(days)
     click.echo(f"deleted {deleted} rows older than {days} days")
 
 

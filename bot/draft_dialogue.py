@@ -1,8 +1,9 @@
 """Asking for the draft's facts (unit, position, date, a short account), one at a time, each one
 skippable. Pure functions, like bot.screening_dialogue: the Rasa form only carries the state.
 
-The facts are the user's own words about their case: they stay in the conversation's slots until
-the draft is made and are never passed to the store or a logger.
+The facts are the user's own words about their case: the action server keeps them in memory
+until the draft is made (bot.actions_runtime; the conversation's slot holds only which facts were
+asked) and never passes them to the store, the tracker store or a logger.
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ class Engine:
         self.model_path = model_path
         self.db_path = db_path
         self.agent: Any = None
+        self.trackers: Any = None  # bot.trackers.PrivateSQLTrackerStore, once loaded
         self.port = 0
         self._actions: subprocess.Popen | None = None
         self.times = StartupTimes()
@@ -215,9 +216,13 @@ class Engine:
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
+        from bot.trackers import open_store
+
         if not self.model_path.is_file():
             raise EngineError(f"no trained model at {self.model_path}: run `policybot train`")
-        return Agent.load(str(self.model_path), action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook"))
+        self.trackers = open_store(self.tracker_path)
+        return Agent.load(str(self.model_path), action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook"),
+                          tracker_store=self.trackers)
 
     async def close(self) -> None:
         """Stop the action server; safe to call twice."""
@@ -258,11 +263,19 @@ class Engine:
             replies[0] = Reply(**{**first.__dict__, "text": f"{notes}\n\n{first.text}"})
         return replies or [Reply(text="抱歉，我没有理解。请换个说法再问一次。", kind="fallback")]
 
-    async def forget(self, user_key: str) -> None:
-        """Drop the user's conversation (Rasa keeps conversations in memory only)."""
-        store = getattr(self.agent.tracker_store, "store", None)
-        if isinstance(store, dict):
-            store.pop(user_key, None)
+    @property
+    def tracker_path(self) -> Path:
+        """The conversations' SQLite file: beside the bot's database, in a file of its own
+        (Rasa's table is also called events)."""
+        return Path(self.db_path or self.settings.db_path).with_name("tracker.db")
+
+    async def forget(self, user_key: str) -> int:
+        """Delete the user's conversation; return how many stored events went."""
+        return await asyncio.to_thread(self.trackers.forget, user_key)
+
+    async def purge(self, older_than_days: int) -> int:
+        """Delete stored conversation events older than the retention period."""
+        return await asyncio.to_thread(self.trackers.purge, older_than_days)
 
     async def reload_content(self) -> str:
         """Check faq/ and knowledge/ now and say what the bot will answer from.

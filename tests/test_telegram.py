@@ -140,6 +140,8 @@ def test_forget_deletes_everything(telegram, tmp_path):
         key = channel.key_of_id(user)
         for table in Store.SCHEMA:
             assert not list(channel.store.db[table].rows_where("user_key = ?", [key]))
+        tracker = sqlite_utils.Database(channel.engine.tracker_path)
+        assert not list(tracker["events"].rows_where("sender_id = ?", [key]))  # the conversation too
 
     telegram(scenario)
 

@@ -243,7 +243,7 @@ class TelegramChannel:
             await query.answer()
             if data == FORGET_PREFIX + "yes":
                 deleted = await asyncio.to_thread(self.store.forget, key)
-                await self.engine.forget(key)
+                deleted += await self.engine.forget(key) or 0  # the conversation itself too
                 await context.bot.send_message(update.effective_chat.id, FORGET_DONE.format(n=deleted))
             else:
                 await context.bot.send_message(update.effective_chat.id, FORGET_KEPT)

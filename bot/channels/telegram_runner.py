@@ -18,12 +18,14 @@ logger = logging.getLogger(__name__)
 DAY = 24 * 3600
 
 
-async def purge_daily(store: Store, days: int, period: float = DAY) -> None:
-    """Delete old records now and then once a day (plain asyncio: PTB's job queue cannot be
-    installed beside Rasa)."""
+async def purge_daily(store: Store, days: int, period: float = DAY, engine: Engine | None = None) -> None:
+    """Delete old records and conversations now and then once a day (plain asyncio: PTB's job
+    queue cannot be installed beside Rasa)."""
     while True:
         try:
             deleted = await asyncio.to_thread(store.purge, days)
+            if engine is not None:
+                deleted += await engine.purge(days)
             logger.info("retention: deleted %d rows older than %d days", deleted, days)
         except Exception:  # noqa: BLE001 - a failed purge must not stop the bot
             logger.exception("retention purge failed")
@@ -75,7 +77,7 @@ async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop:
             raise click.ClickException("TELEGRAM_TOKEN was rejected by Telegram: check the token from @BotFather") from exc
         except NetworkError as exc:
             raise click.ClickException(f"cannot reach the Telegram Bot API at {config.api_base_url}: {exc}") from exc
-        purge = asyncio.create_task(purge_daily(store, config.retention_days))
+        purge = asyncio.create_task(purge_daily(store, config.retention_days, engine=engine))
         watch = asyncio.create_task(watch_content(settings, channel))
         try:
             await application.start()

@@ -252,6 +252,7 @@ class ActionStartDraft(Action):
             return [SlotSet("draft_status", "cancelled"), SlotSet("draft_input", "cancelled")]
         dispatcher.utter_message(text=intro(guide.draft), json_message={"policybot": {"kind": "draft"}})
         position = state_of(tracker.latest_message or {}) or ""
+        runtime().drop_facts(user_key(tracker))
         return [SlotSet("draft_facts", {}), SlotSet("draft_position", position), SlotSet("draft_status", None),
                 SlotSet("draft_input", None)]
 
@@ -264,21 +265,23 @@ class ValidateDraftForm(FormValidationAction):
                              domain: dict[str, Any]) -> dict[str, Any]:
         from bot.draft_dialogue import take_input
 
-        _, _, _, guide = _template()
-        facts = tracker.get_slot("draft_facts") or {}
+        rt, _, _, guide = _template()
+        facts = rt.facts_of(user_key(tracker), tracker.get_slot("draft_facts") or {})
         parse = tracker.latest_message or {}
+        asked = tracker.get_slot("draft_facts") or {}
         if guide is None or tracker.get_slot("draft_status") == "cancelled":
             return {"draft_input": "cancelled", "draft_status": "cancelled"}
         if (parse.get("intent") or {}).get("name") == "draft":
-            return {"draft_input": None, "draft_facts": facts}
+            return {"draft_input": None, "draft_facts": asked}
         if guarded(dispatcher, tracker):  # a person in danger first; the draft waits
-            return {"draft_input": None, "draft_facts": facts}
+            return {"draft_input": None, "draft_facts": asked}
         turn = take_input(guide.draft, facts, parse)
         for one in turn.replies:
             send(dispatcher, one)
+        asked = rt.remember_facts(user_key(tracker), turn.facts)  # the text stays in this process
         if turn.status:
-            return {"draft_input": turn.status, "draft_facts": turn.facts, "draft_status": turn.status}
-        return {"draft_input": None, "draft_facts": turn.facts}
+            return {"draft_input": turn.status, "draft_facts": asked, "draft_status": turn.status}
+        return {"draft_input": None, "draft_facts": asked}
 
 
 class ActionAskDraftInput(Action):
@@ -296,7 +299,7 @@ class ActionAskDraftInput(Action):
 
 class ActionDraft(Action):
     """Writes the draft to a private temporary file for the channel to send (or save) and delete;
-    the facts are dropped from the conversation once it is made."""
+    the facts, kept in this process only, are dropped once it is made."""
 
     def name(self) -> str:
         return "action_draft"
@@ -307,11 +310,13 @@ class ActionDraft(Action):
 
         rt, content, dialogue, guide = _template()
         cleared = [SlotSet(name, None) for name in DRAFT_SLOTS]
+        facts = rt.facts_of(user_key(tracker), tracker.get_slot("draft_facts") or {})
+        rt.drop_facts(user_key(tracker))
         if tracker.get_slot("draft_status") != "done" or guide is None:
             return cleared
         position = Position.parse(tracker.get_slot("draft_position") or "")
         filled = draft.fill(guide, content, rt.content.questionnaire(), tracker.get_slot("screening_answers") or None,
-                            position.place, position.applicant or "self", tracker.get_slot("draft_facts") or {})
+                            position.place, position.applicant or "self", facts)
         path = draft.write_draft(filled, guide.draft)
         reply = answering.Reply(draft.summary(filled, guide.draft), kind="draft",
                                 extra={"document": str(path), "document_name": guide.draft.texts["file_name"],

@@ -1,0 +1,95 @@
+"""Durable conversations: Rasa's SQLTrackerStore, in its own SQLite file by default, keeping
+nothing that the privacy rules keep out of storage.
+
+Rasa stores every event verbatim. Before events are written, this store blanks the words of a
+message that got care (distress) and of the messages typed while a draft's facts were asked, with
+the slots that carry them (the facts themselves never reach a slot: bot.actions_runtime keeps
+them); intents, buttons and structured screening answers are kept, so a conversation survives a
+restart where it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet, UserUttered
+
+REMOVED = "[已删除]"
+PRIVATE_FORMS = ("draft_form",)
+# Slots that carry what the user typed for a private form (the draft's facts).
+PRIVATE_SLOTS = ("draft_input", "draft_facts")
+CARE_KINDS = ("distress",)
+
+
+def _kind(event: Event) -> str:
+    if not isinstance(event, BotUttered):
+        return ""
+    return str((((event.data or {}).get("custom") or {}).get("policybot") or {}).get("kind") or "")
+
+
+def private_indexes(events: list[Event]) -> set[int]:
+    """Indexes of the user messages whose words must not be stored: typed while a private form
+    was active, or answered with care."""
+    private: set[int] = set()
+    active = None
+    last_user = None
+    for index, event in enumerate(events):
+        if isinstance(event, ActiveLoop):
+            active = event.name
+        elif isinstance(event, UserUttered):
+            last_user = index
+            if active in PRIVATE_FORMS:
+                private.add(index)
+        elif last_user is not None and _kind(event) in CARE_KINDS:
+            private.add(last_user)
+    return private
+
+
+def scrubbed(event: Event, private: bool) -> Event:
+    """The event as it may be stored."""
+    if isinstance(event, UserUttered) and private:
+        clean = copy.deepcopy(event)
+        clean.text = REMOVED
+        if clean.parse_data:
+            clean.parse_data["text"] = REMOVED
+        return clean
+    if isinstance(event, SlotSet) and event.key in PRIVATE_SLOTS and event.value:
+        value: Any = {key: "" for key in event.value} if isinstance(event.value, dict) else REMOVED
+        return SlotSet(event.key, value, timestamp=event.timestamp, metadata=event.metadata)
+    return event
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that writes the scrubbed events (see the module docstring)."""
+
+    def _additional_events(self, session: Any, tracker: Any) -> Iterator[Event]:
+        events = list(tracker.events)
+        private = private_indexes(events)
+        new = list(super()._additional_events(session, tracker))
+        start = len(events) - len(new)
+        return iter(scrubbed(event, start + offset in private) for offset, event in enumerate(new))
+
+    def forget(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation; return how many."""
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+        return int(deleted or 0)
+
+    def purge(self, older_than_days: int) -> int:
+        """Delete the events older than the retention period; return how many."""
+        cutoff = time.time() - older_than_days * 86400
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.timestamp < cutoff).delete()
+            session.commit()
+        return int(deleted or 0)
+
+
+def open_store(path: Path, domain: Any = None) -> PrivateSQLTrackerStore:
+    """The tracker store in the SQLite file ``path`` (created with its folder if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return PrivateSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))
