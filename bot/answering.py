@@ -232,10 +232,10 @@ def faq_reply(entry: FaqEntry, content: Content, dialogue: Dialogue, confidence:
     faq = content.faq_by_id()
     related = [faq[r] for r in entry.related if r in faq][:3]
     buttons = [Button(r.question, pick_payload(r.id)) for r in related]
-    if content.guide is not None and dialogue.texts.get("guide_button") and about_applying(entry, content, dialogue):
-        from bot.guide import payload
+    if content.guide is not None and about_applying(entry, content, dialogue):
+        from bot.guide import walk_through_button
 
-        buttons.insert(0, Button(dialogue.text("guide_button"), payload("")))
+        buttons[:0] = filter(None, [walk_through_button(content, dialogue)])
     return Reply(
         text="\n\n".join(parts),
         kind="faq",

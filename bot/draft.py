@@ -143,12 +143,15 @@ def _add_filled(paragraph: Any, text: str, filled: Filled, template: DraftTempla
         if value:
             paragraph.add_run(value)
         else:
-            label = filled.labels.get(name)
-            shown = template.texts["blank"].format(label=label) if label else template.texts["receiver_blank"] \
-                if name == "receiver" else ""
-            run = paragraph.add_run(shown)
-            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            paragraph.add_run(_blank(name, filled, template)).font.highlight_color = WD_COLOR_INDEX.YELLOW
     return paragraph
+
+
+def _blank(name: str, filled: Filled, template: DraftTemplate) -> str:
+    """What stands for a field not given: the fact's labelled blank, or the receiver's."""
+    if name in filled.labels:
+        return template.texts["blank"].format(label=filled.labels[name])
+    return template.texts["receiver_blank"] if name == "receiver" else ""
 
 
 def drafts_dir() -> Path:
@@ -185,9 +188,8 @@ def _sweep(folder: Path) -> None:
 
 def summary(filled: Filled, template: DraftTemplate) -> str:
     """The short text sent with the file, for a phone that cannot open .docx."""
-    facts = [f for f in template.facts]
-    filled_labels = [f.label for f in facts if filled.fields.get(f.id)]
-    blank_labels = [f.label for f in facts if not filled.fields.get(f.id)]
+    filled_labels = [f.label for f in template.facts if filled.fields.get(f.id)]
+    blank_labels = [f.label for f in template.facts if not filled.fields.get(f.id)]
     none = template.texts["none"]
     findings_none = none if filled.outcome else template.texts["no_screening"]
     return template.texts["summary"].format(

@@ -64,6 +64,14 @@ def payload(state: Position | str) -> str:
     return f'/{GUIDE_INTENT}{json.dumps({"guide": str(state)}, separators=(",", ":"))}'
 
 
+def walk_through_button(content: Content, dialogue: Dialogue) -> Button | None:
+    """The button that opens the walk-through at its start (under results and answers about
+    applying), or None without a guide."""
+    if content.guide is None:
+        return None
+    return Button(dialogue.texts.get("guide_button") or content.guide.text("title"), payload(""))
+
+
 def draft_payload(state: Position) -> str:
     return f'/{DRAFT_INTENT}{json.dumps({"guide": str(Position(state.place, state.applicant))}, separators=(",", ":"))}'
 

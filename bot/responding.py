@@ -191,16 +191,19 @@ def procedure_reply(text: str, content: Content, dialogue: Dialogue, context: Co
     guide = content.guide
     if not ids and guide is None:
         return answering.decline(content, dialogue, kind="fallback")
-    chosen = ids[0] if ids else ""
-    if ids and text and not text.startswith("/"):
+    first = ids[0] if ids else ""
+    chosen = first
+    typed = bool(text) and not text.startswith("/")
+    if ids and typed:
         scores = {i: s for i, s in classifier_for(content).scores(text).items() if i in ids}
         total = sum(scores.values())
         if total > 0:
             best = max(scores, key=scores.get)
             if scores[best] / total >= dialogue.thresholds.procedure_pick_min:
                 chosen = best
-    if guide is not None and chosen == (ids[0] if ids else ""):
-        place = apply_guide.find_place(text, guide) if text and not text.startswith("/") else None
+    starting = guide is not None and chosen == first  # how to start: the walk-through's places
+    if starting:
+        place = apply_guide.find_place(text, guide) if typed else None
         if place is not None:  # 我在十堰 怎么申请: straight to that place
             opened = apply_guide.reply(place.id, guide, content, dialogue, context.answers)
             return Reply(opened.text, kind=opened.kind, buttons=opened.buttons,
@@ -211,17 +214,17 @@ def procedure_reply(text: str, content: Content, dialogue: Dialogue, context: Co
     body = f"{dialogue.text('procedure_intro')}\n\n{reply.text}"
     buttons: list[Button] = []
     extra: dict[str, Any] = {}
-    if guide is not None and chosen == ids[0]:
-        # how to start: the general first step, then the walk-through's places to choose from
+    if starting:
+        # the general first step, then the walk-through's places to choose from
         opened = apply_guide.start(guide, context.answers)
         body += "\n\n" + guide.text("pick_place")
         buttons += opened.buttons
         extra = dict(opened.extra)
-    elif guide is not None:
-        buttons.append(Button(dialogue.texts.get("guide_button") or guide.text("title"), apply_guide.payload("")))
+    else:
+        buttons += filter(None, [apply_guide.walk_through_button(content, dialogue)])
     if not context.after_screening:
         buttons.append(Button(dialogue.text("story_screen_button"), "/start_screening"))
-    if guide is None or chosen != ids[0]:
+    if not starting:
         buttons += [Button(faq[i].question, answering.pick_payload(i)) for i in ids if i != chosen]
     return Reply(text=body, kind="procedure", buttons=tuple(buttons), faq_id=chosen, confidence=reply.confidence,
                  sources=reply.sources, extra=extra)

@@ -237,8 +237,7 @@ def check_screening(root: Path, content: Content) -> list[Problem]:
     from bot.content.guide import load_guide
 
     questionnaire, problems = load_questionnaire(root, content)
-    guide, guide_problems = load_guide(root, content, questionnaire)
-    content.guide = guide
+    _, guide_problems = load_guide(root, content, questionnaire)
     return problems + check_messages(content, questionnaire) + guide_problems
 
 

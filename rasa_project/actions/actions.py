@@ -195,10 +195,9 @@ class ActionScreeningResult(Action):
         rt.record_milestone(user_key(tracker), "screening_finished", result.outcome)  # the outcome, never the answers
         faq = content.faq_by_id()
         buttons = [answering.Button(dialogue.text("screening_details_button"), "/screening_details")]
-        if content.guide is not None and dialogue.texts.get("guide_button"):
-            from bot.guide import payload
+        from bot.guide import walk_through_button
 
-            buttons.append(answering.Button(dialogue.text("guide_button"), payload("")))
+        buttons += filter(None, [walk_through_button(content, dialogue)])
         buttons += [answering.Button(faq[i].question, answering.pick_payload(i)) for i in result.next_steps if i in faq]
         reply = answering.Reply(render_result(result, content, dialogue), kind="screening", buttons=tuple(buttons),
                                 extra={"outcome": result.outcome})
