@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup run test validate train eval bench bench-load clean
+.PHONY: help setup servers run test validate train eval bench bench-load clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,10 @@ run: setup  ## validate content, train if needed, start the bot (Telegram if TEL
 	@$(BIN)/policybot validate || echo "内容有错误（见上）：机器人用上一版正确的内容启动；没有上一版时会说明原因并退出。"
 	@$(BIN)/policybot run
 
-test: setup  ## run the test suite
+servers:  ## install PostgreSQL and Redis from Debian's packages (for the tests and --workers), if missing
+	@bash scripts/install-servers.sh
+
+test: setup servers  ## run the test suite (starts its own PostgreSQL and Redis on loopback)
 	@$(BIN)/python -m pytest
 
 validate: setup  ## check faq/ and knowledge/

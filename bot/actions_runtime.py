@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from bot.answering import Reply
 from bot.config import load_settings
 from bot.content.live import LiveContent
 from bot.retrieval import warm
+from bot.shared import MemoryState, SharedState, volatile_state
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -21,29 +22,27 @@ FACTS_TTL = 3600.0  # seconds a started draft's facts are kept without being use
 @dataclass
 class Runtime:
     content: LiveContent
-    store: Store | None
+    store: Any
     # The facts typed for a drafted application, by conversation, until the draft is made: kept
-    # in this process only, never in the tracker store (its slot holds which facts were asked).
-    draft_facts: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    # in memory only (this process's, or Redis shared by the workers), never in the tracker
+    # store (its slot holds which facts were asked) nor in the database.
+    draft_facts: SharedState = field(default_factory=MemoryState)
 
     def remember_facts(self, sender: str, facts: dict[str, str]) -> dict[str, str]:
         """Keep ``facts`` for ``sender``; return what the slot may hold (the ids, no text)."""
-        now = time.monotonic()
-        for key in [k for k, (at, _) in self.draft_facts.items() if now - at > FACTS_TTL]:
-            del self.draft_facts[key]
         if facts:
-            self.draft_facts[sender] = (now, dict(facts))
+            self.draft_facts.put(f"facts:{sender}", dict(facts), FACTS_TTL)
         else:
-            self.draft_facts.pop(sender, None)
+            self.draft_facts.pop(f"facts:{sender}")
         return {fact_id: "" for fact_id in facts}
 
     def facts_of(self, sender: str, asked: dict[str, str]) -> dict[str, str]:
         """The facts typed so far (the slot's ids, with the text kept here)."""
-        kept = self.draft_facts.get(sender, (0.0, {}))[1]
+        kept = self.draft_facts.get(f"facts:{sender}") or {}
         return {fact_id: kept.get(fact_id, "") for fact_id in asked}
 
     def drop_facts(self, sender: str) -> None:
-        self.draft_facts.pop(sender, None)
+        self.draft_facts.pop(f"facts:{sender}")
 
     def log_unanswered(self, question: str, reply: Reply, user_key: str, best_guess: str = "",
                        confidence: float = 0.0) -> None:
@@ -83,5 +82,13 @@ def warm_all(content, questionnaire) -> None:
 def runtime() -> Runtime:
     settings = load_settings()
     db = os.environ.get("POLICYBOT_DB") or str(settings.db_path)
+    redis_url = os.environ.get("POLICYBOT_REDIS_URL", "")
+    if redis_url:  # one of several workers: the front writes the database
+        from bot.remote_store import RemoteStore
+
+        store: Any = RemoteStore(redis_url)
+    else:
+        store = Store(db) if db != ":none:" else None
     # the classifiers train at load, not on the first question after a (re)load
-    return Runtime(content=LiveContent(settings.root, on_load=warm_all), store=Store(db) if db != ":none:" else None)
+    return Runtime(content=LiveContent(settings.root, on_load=warm_all), store=store,
+                   draft_facts=volatile_state(redis_url))

@@ -399,20 +399,28 @@ def evaluate(settings: Settings, questions: str | None, report_path: str, min_to
 
 
 @cli.command()
+@click.option("--workers", type=click.IntRange(min=0, max=64), default=None,
+              help="Run N engine workers behind one Telegram front (needs POLICYBOT_REDIS_URL and "
+                   "POLICYBOT_TRACKER_URL); default POLICYBOT_WORKERS, else 0: one process.")
+@click.option("--role", type=click.Choice(["all", "front", "workers"]), default="all", show_default=True,
+              help="With --workers, on several machines: the front on one, workers on the others.")
 @pass_settings
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, workers: int | None, role: str) -> None:
     """Run the Telegram bot (long polling; a webhook when TELEGRAM_WEBHOOK_URL is set).
 
     Configuration comes from environment variables: TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL,
     TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_LISTEN, POLICYBOT_ADMIN_IDS,
-    POLICYBOT_DB, POLICYBOT_SECRET, POLICYBOT_RETENTION_DAYS (see the README).
+    POLICYBOT_DB, POLICYBOT_SECRET, POLICYBOT_RETENTION_DAYS, POLICYBOT_WORKERS,
+    POLICYBOT_REDIS_URL, POLICYBOT_TRACKER_URL (see the README).
 
-    Example:
+    Examples:
 
     \b
         TELEGRAM_TOKEN=123:abc policybot serve
+        TELEGRAM_TOKEN=123:abc POLICYBOT_REDIS_URL=redis://127.0.0.1:6379/0 \\
+          POLICYBOT_TRACKER_URL=postgresql://policybot:secret@127.0.0.1:5432/policybot \\
+          policybot serve --workers 2
     """
-    from bot.channels.telegram_runner import serve_telegram
     from bot.config import ConfigError, load_bot_config
 
     try:
@@ -421,6 +429,23 @@ def serve(settings: Settings) -> None:
         raise click.ClickException(str(exc)) from exc
     if not config.token:
         raise click.ClickException("TELEGRAM_TOKEN is not set: get a token from @BotFather, or use `policybot chat`")
+    workers = config.workers if workers is None else workers
+    if workers or role != "all":
+        if not config.redis_url or not config.tracker_url:
+            raise click.ClickException("--workers needs POLICYBOT_REDIS_URL (queue, locks) and POLICYBOT_TRACKER_URL "
+                                       "(conversations, PostgreSQL) shared by the front and every worker")
+        from bot.front import serve_front, serve_workers_only
+
+        model = _ensure_model(settings).model if role != "front" else None
+        if role == "workers":
+            click.echo(f"正在启动 {workers} 个工作进程…", err=True)
+            serve_workers_only(settings, config, model, max(1, workers))
+        else:
+            click.echo(f"正在启动 Telegram 入口和 {workers if role == 'all' else 0} 个工作进程…", err=True)
+            serve_front(settings, config, model, workers if role == "all" else 0)
+        return
+    from bot.channels.telegram_runner import serve_telegram
+
     result = _ensure_model(settings)
     click.echo("正在启动 Telegram 机器人（加载模型约需几十秒）…", err=True)
     serve_telegram(settings, config, result.model)
@@ -443,10 +468,10 @@ def purge(settings: Settings, days: int) -> None:
     config = load_bot_config(settings)
     deleted = Store(config.db_path).purge(days)
     tracker = config.db_path.with_name("tracker.db")
-    if tracker.exists():
+    if tracker.exists() or config.tracker_url:
         from bot.trackers import open_store
 
-        deleted += open_store(tracker).purge(days)
+        deleted += open_store(tracker, url=config.tracker_url).purge(days)
     click.echo(f"deleted {deleted} rows older than {days} days")
 
 

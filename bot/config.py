@@ -69,6 +69,9 @@ class BotConfig:
     POLICYBOT_DB              SQLite database path (default var/policybot.db)
     POLICYBOT_SECRET          HMAC key for pseudonymous user keys (default: generated into var/secret.key, 0600)
     POLICYBOT_RETENTION_DAYS  keep events and logged questions this many days (default 180)
+    POLICYBOT_REDIS_URL       redis://host:port/db: the queue, lock store and shared state of several workers
+    POLICYBOT_TRACKER_URL     postgresql://user:password@host:port/db: conversations (default: SQLite tracker.db)
+    POLICYBOT_WORKERS         how many engine workers `serve` runs (default 0: one process, no Redis)
     """
 
     token: str = ""
@@ -82,6 +85,9 @@ class BotConfig:
     secret: str = ""
     secret_path: Path = PROJECT_ROOT / "var" / "secret.key"
     retention_days: int = 180
+    redis_url: str = ""
+    tracker_url: str = ""
+    workers: int = 0
 
 
 class ConfigError(ValueError):
@@ -101,6 +107,16 @@ def load_bot_config(settings: Settings, environ: dict[str, str] | None = None) -
             raise ValueError
     except ValueError as exc:
         raise ConfigError("POLICYBOT_RETENTION_DAYS must be a whole number of days, at least 1") from exc
+    try:
+        workers = int(env.get("POLICYBOT_WORKERS", "0"))
+        if not 0 <= workers <= 64:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("POLICYBOT_WORKERS must be a whole number from 0 to 64") from exc
+    for name in ("POLICYBOT_REDIS_URL", "POLICYBOT_TRACKER_URL"):
+        value = env.get(name, "").strip()
+        if value and "://" not in value:
+            raise ConfigError(f"{name} must be a URL like {'redis://127.0.0.1:6379/0' if 'REDIS' in name else 'postgresql://user:password@127.0.0.1:5432/policybot'}")
     listen = env.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:8443")
     host, _, port = listen.rpartition(":")
     if not port.isdigit():
@@ -117,4 +133,7 @@ def load_bot_config(settings: Settings, environ: dict[str, str] | None = None) -
         secret=env.get("POLICYBOT_SECRET", ""),
         secret_path=settings.root / "var" / "secret.key",
         retention_days=retention,
+        redis_url=env.get("POLICYBOT_REDIS_URL", "").strip(),
+        tracker_url=env.get("POLICYBOT_TRACKER_URL", "").strip(),
+        workers=workers,
     )

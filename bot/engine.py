@@ -120,10 +120,15 @@ class StartupTimes:
 class Engine:
     """Rasa NLU + dialogue with our custom actions; use ``async with Engine(...)``."""
 
-    def __init__(self, settings: Settings, model_path: Path, db_path: str | None = None):
+    def __init__(self, settings: Settings, model_path: Path, db_path: str | None = None,
+                 tracker_url: str = "", redis_url: str = ""):
         self.settings = settings
         self.model_path = model_path
         self.db_path = db_path
+        # One of several workers: conversations in a shared SQL database (PostgreSQL), Rasa's
+        # lock and the action server's shared state in Redis.
+        self.tracker_url = tracker_url
+        self.redis_url = redis_url
         self.agent: Any = None
         self.trackers: Any = None  # bot.trackers.PrivateSQLTrackerStore, once loaded
         self.port = 0
@@ -163,6 +168,8 @@ class Engine:
         env = dict(os.environ, SANIC_HOST="127.0.0.1", POLICYBOT_ROOT=str(self.settings.root))
         if self.db_path:
             env["POLICYBOT_DB"] = self.db_path
+        if self.redis_url:
+            env["POLICYBOT_REDIS_URL"] = self.redis_url
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.settings.root), env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(self.port)]
         process = subprocess.Popen(
@@ -216,13 +223,14 @@ class Engine:
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
-        from bot.trackers import open_store
+        from bot.trackers import open_lock_store, open_store
 
         if not self.model_path.is_file():
             raise EngineError(f"no trained model at {self.model_path}: run `policybot train`")
-        self.trackers = open_store(self.tracker_path)
+        self.trackers = open_store(self.tracker_path, url=self.tracker_url)
+        locks = open_lock_store(self.redis_url) if self.redis_url else None
         return Agent.load(str(self.model_path), action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook"),
-                          tracker_store=self.trackers)
+                          tracker_store=self.trackers, lock_store=locks)
 
     async def close(self) -> None:
         """Stop the action server; safe to call twice."""

@@ -171,6 +171,12 @@ class Store:
                 deleted += cursor.rowcount
         return deleted
 
+    def admin_stats(self, campaign: str | None, days: int) -> tuple[str, bytes]:
+        """/stats: the summary of the last ``days`` days and its chart (bot.reports)."""
+        from bot.reports import stats_for_admin
+
+        return stats_for_admin(self.path, campaign, days)
+
     def purge(self, older_than_days: int) -> int:
         """Delete events, feedback and unanswered questions older than the retention period."""
         cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")

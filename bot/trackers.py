@@ -89,7 +89,36 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return int(deleted or 0)
 
 
-def open_store(path: Path, domain: Any = None) -> PrivateSQLTrackerStore:
-    """The tracker store in the SQLite file ``path`` (created with its folder if missing)."""
+def open_store(path: Path, domain: Any = None, url: str = "") -> PrivateSQLTrackerStore:
+    """The tracker store at ``url`` (postgresql://user:password@host:port/db, shared by
+    workers), else in the SQLite file ``path`` (created with its folder if missing)."""
+    if url:
+        from sqlalchemy.engine.url import make_url
+
+        parts = make_url(url)
+        return PrivateSQLTrackerStore(domain=domain, dialect=parts.drivername, host=parts.host, port=parts.port,
+                                      db=parts.database, username=parts.username, password=parts.password)
     path.parent.mkdir(parents=True, exist_ok=True)
     return PrivateSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))
+
+
+# How long Rasa's lock holds a conversation whose worker died (Rasa's default is 60 s); a live
+# worker's turn takes well under a second. Between attempts a waiting turn sleeps WAIT_SECONDS
+# (Rasa's default is 1 s).
+LOCK_SECONDS = 10.0
+WAIT_SECONDS = 0.05
+
+
+def open_lock_store(url: str) -> Any:
+    """Rasa's RedisLockStore at ``url`` (redis://host:port/db), with the shorter lock above."""
+    from redis.connection import parse_url
+    from rasa.core.lock_store import RedisLockStore
+
+    class ShortRedisLockStore(RedisLockStore):
+        def lock(self, conversation_id: str, lock_lifetime: float = LOCK_SECONDS,
+                 wait_time_in_seconds: float = WAIT_SECONDS):
+            return super().lock(conversation_id, lock_lifetime, wait_time_in_seconds)
+
+    parts = parse_url(url)
+    return ShortRedisLockStore(host=parts.get("host", "localhost"), port=parts.get("port", 6379), db=parts.get("db", 0),
+                               username=parts.get("username"), password=parts.get("password"), key_prefix="policybot")

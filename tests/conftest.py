@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import postgres_url, redis_url  # noqa: F401 - real servers for the tests that ask for them
+
 SOURCES = """\
 title: 资料来源
 sources:

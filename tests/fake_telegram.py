@@ -52,6 +52,7 @@ class FakeTelegram:
     _new_call: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: bool = False
     _by_chat: dict = field(default_factory=dict)  # (method, chat id) -> calls: sent_to() stays O(1) under load
+    _waiters: dict = field(default_factory=dict)  # chat id -> [(count, future)]: wait_for_messages()
 
     @property
     def base_url(self) -> str:
@@ -91,11 +92,15 @@ class FakeTelegram:
         chat = params.get("chat_id")
         if chat is not None:
             self._by_chat.setdefault((method, int(chat)), []).append(call)
+            if method == "sendMessage":
+                self._wake(int(chat))
         self._new_call.set()
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
     async def _get_updates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)
+        if offset:  # as Telegram does: an offset confirms, and forgets, every update before it
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = min(float(params.get("timeout") or 0), 1.0)
         deadline = time.monotonic() + timeout
         while True:
@@ -171,6 +176,27 @@ class FakeTelegram:
 
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
         return list(self._by_chat.get((method, chat_id), ()))
+
+    def _wake(self, chat: int) -> None:
+        count = len(self._by_chat.get(("sendMessage", chat), ()))
+        waiting = self._waiters.get(chat, [])
+        for item in [w for w in waiting if w[0] <= count]:
+            waiting.remove(item)
+            if not item[1].done():
+                item[1].set_result(None)
+
+    async def wait_for_messages(self, chat: int, count: int, timeout: float = 30.0) -> bool:
+        """Until ``chat`` has been sent ``count`` messages in all; False on timeout. Cheap with
+        many chats waiting at once (the load benchmark)."""
+        if len(self.sent_to(chat)) >= count:
+            return True
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(chat, []).append((count, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
     async def wait_for(self, predicate, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -12,10 +12,11 @@ Usage:
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import os
 import time
-from collections import OrderedDict
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -32,13 +33,15 @@ from telegram.ext import (
 
 from bot.answering import Reply
 from bot.config import BotConfig
+from bot.flood import NOTICE as FLOOD_NOTICE, FloodGuard
+from bot.shared import MemoryState, SharedState, lasting_state, volatile_state
 from bot.store import Store, load_secret, user_key
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
-ASKED_CAPACITY = 5_000
+ASKED_SECONDS = 24 * 3600.0  # a 👎 a day after the answer no longer finds the question
 RAW_PREFIX, SHORT_PREFIX, FEEDBACK_PREFIX, FORGET_PREFIX = "r:", "s:", "f:", "forget:"
 BUSY = "系统繁忙，请稍后再试。"
 ONLY_TEXT = "我目前只能读文字消息。请用文字描述您的问题，例如：“集体研究决定的事出了问题能容错吗？”"
@@ -69,50 +72,47 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
 
 
 class CallbackMap:
-    """Button payloads as callback_data: short ones inline, long ones behind a short id."""
+    """Button payloads as callback_data: short ones inline, long ones behind a short id.
 
-    def __init__(self, capacity: int = 20_000):
-        self._by_id: OrderedDict[str, str] = OrderedDict()
-        self._by_payload: dict[str, str] = {}
-        self._next = 0
-        self.capacity = capacity
+    The id is a hash of the payload, kept in shared state (bot.shared): every worker gives the
+    same payload the same id and can read any id back, also after a restart."""
+
+    TTL = 90 * 24 * 3600.0  # a button in an old chat keeps working for three months
+
+    def __init__(self, state: SharedState | None = None):
+        self.state = state if state is not None else MemoryState()
 
     def encode(self, payload: str) -> str:
         raw = RAW_PREFIX + payload
         if len(raw.encode()) <= MAX_CALLBACK_BYTES:
             return raw
-        if payload in self._by_payload:
-            return SHORT_PREFIX + self._by_payload[payload]
-        self._next += 1
-        short = format(self._next, "x")
-        self._by_id[short] = payload
-        self._by_payload[payload] = short
-        if len(self._by_id) > self.capacity:
-            old, old_payload = self._by_id.popitem(last=False)
-            self._by_payload.pop(old_payload, None)
+        short = base64.urlsafe_b64encode(hashlib.sha256(payload.encode()).digest()[:15]).decode()
+        self.state.put(f"button:{short}", payload, self.TTL)
         return SHORT_PREFIX + short
 
     def decode(self, data: str) -> str | None:
         if data.startswith(RAW_PREFIX):
             return data[len(RAW_PREFIX):]
         if data.startswith(SHORT_PREFIX):
-            return self._by_id.get(data[len(SHORT_PREFIX):])
+            return self.state.get(f"button:{data[len(SHORT_PREFIX):]}")
         return None
 
 
 class TelegramChannel:
     """Handlers that translate between Telegram and the engine; one instance per bot."""
 
-    def __init__(self, engine: Any, store: Store, config: BotConfig):
+    def __init__(self, engine: Any, store: Store, config: BotConfig, flood: FloodGuard | None = None):
         self.engine = engine
         self.store = store
         self.config = config
         self.secret = load_secret(config.secret_path, config.secret or None)
-        self.callbacks = CallbackMap()
+        # Shared with the other workers when there are several (POLICYBOT_REDIS_URL).
+        self.callbacks = CallbackMap(lasting_state(config.redis_url, config.db_path.with_name("shared.db")))
+        # The question that got an FAQ answer, so that a 👎 can keep it for the trainers' review.
+        self.asked: SharedState = volatile_state(config.redis_url)
+        # With several workers the front guards against floods, before the queue.
+        self.flood = flood
         self._locks: dict[str, asyncio.Lock] = {}
-        # (user key, FAQ id) -> the question that got that answer, so that a 👎 can keep it for
-        # the trainers' review; bounded, in memory only.
-        self._asked: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
     # ---- helpers ----
 
@@ -162,6 +162,12 @@ class TelegramChannel:
     async def converse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, campaign: str = "") -> None:
         """Send ``text`` to the engine for this user, showing "typing" meanwhile, and answer."""
         key = self.key_of(update)
+        if self.flood is not None:
+            verdict = self.flood.check(key)
+            if not verdict.admit:
+                if verdict.notify:
+                    await context.bot.send_message(update.effective_chat.id, FLOOD_NOTICE)
+                return
         async with self._lock(key):
             await asyncio.to_thread(self.store.touch_user, key, campaign)
             await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
@@ -181,10 +187,7 @@ class TelegramChannel:
             return
         for reply in replies:
             if reply.kind == "faq" and reply.faq_id:
-                self._asked[(key, reply.faq_id)] = (text, reply.confidence)
-                self._asked.move_to_end((key, reply.faq_id))
-        while len(self._asked) > ASKED_CAPACITY:
-            self._asked.popitem(last=False)
+                self.asked.put(f"asked:{key}:{reply.faq_id}", [text, reply.confidence], ASKED_SECONDS)
 
     async def tell_admins(self, text: str) -> None:
         """A message to every admin (content errors, reloads); a failure is only logged."""
@@ -234,7 +237,7 @@ class TelegramChannel:
         if data.startswith(FEEDBACK_PREFIX):
             useful, _, faq_id = data[len(FEEDBACK_PREFIX):].partition(":")
             await asyncio.to_thread(self.store.record_feedback, key, faq_id, useful == "1")
-            asked = self._asked.pop((key, faq_id), None)
+            asked = await asyncio.to_thread(self.asked.pop, f"asked:{key}:{faq_id}")
             if useful != "1" and asked is not None:  # 👎: the question goes to the trainers' review
                 await asyncio.to_thread(self.store.log_unanswered, asked[0], "thumbs_down", key, faq_id, asked[1])
             await query.answer(FEEDBACK_THANKS)
@@ -279,7 +282,6 @@ class TelegramChannel:
             await update.effective_message.reply_text(NOT_ADMIN)
             return
         from bot.campaigns import CampaignError, normalize_name
-        from bot.reports import stats_for_admin
 
         campaign, days = None, 7
         for arg in context.args or []:
@@ -291,7 +293,7 @@ class TelegramChannel:
             except CampaignError as exc:
                 await update.effective_message.reply_text(f"{exc}\n{STATS_HELP}")
                 return
-        text, png = await asyncio.to_thread(stats_for_admin, self.store.path, campaign, days)
+        text, png = await asyncio.to_thread(self.store.admin_stats, campaign, days)
         await update.effective_message.reply_text(text)
         await update.effective_message.reply_photo(png)
 
@@ -326,16 +328,21 @@ class TelegramChannel:
                 logger.warning("could not tell the user about the error")
 
 
-def build_application(channel: TelegramChannel, config: BotConfig) -> Application:
-    """The PTB application with every handler registered (order matters: see comments)."""
-    application = (
+def build_application(channel: TelegramChannel, config: BotConfig, polling: bool = True) -> Application:
+    """The PTB application with every handler registered (order matters: see comments).
+
+    Without ``polling`` it fetches no updates itself: a worker feeds it the front's
+    (``process_update``)."""
+    builder = (
         Application.builder()
         .token(config.token)
         .base_url(config.api_base_url)
         .rate_limiter(AIORateLimiter())
         .concurrent_updates(True)  # users in parallel; TelegramChannel keeps each user in order
-        .build()
     )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
     private = filters.ChatType.PRIVATE
     # Groups first: nothing in a group reaches the dialogue.
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, channel.group))

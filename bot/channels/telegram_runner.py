@@ -6,33 +6,35 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.config import BotConfig, Settings
 from bot.engine import Engine
+from bot.flood import FloodGuard
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
 DAY = 24 * 3600
 
 
-async def purge_daily(store: Store, days: int, period: float = DAY, engine: Engine | None = None) -> None:
-    """Delete old records and conversations now and then once a day (plain asyncio: PTB's job
-    queue cannot be installed beside Rasa)."""
+async def purge_daily(store: Any, days: int, period: float = DAY, trackers: Any = None) -> None:
+    """Delete old records and conversations (``trackers``: bot.trackers' store) now and then
+    once a day (plain asyncio: PTB's job queue cannot be installed beside Rasa)."""
     while True:
         try:
             deleted = await asyncio.to_thread(store.purge, days)
-            if engine is not None:
-                deleted += await engine.purge(days)
+            if trackers is not None:
+                deleted += await asyncio.to_thread(trackers.purge, days)
             logger.info("retention: deleted %d rows older than %d days", deleted, days)
         except Exception:  # noqa: BLE001 - a failed purge must not stop the bot
             logger.exception("retention purge failed")
         await asyncio.sleep(period)
 
 
-async def watch_content(settings: Settings, channel: TelegramChannel, period: float = 5.0) -> None:
+async def watch_content(settings: Settings, channel: Any, period: float = 5.0) -> None:
     """Re-read faq/ and knowledge/ when they change and tell the admins on Telegram whether the
     edit is live or was refused (with file:line); the action server reloads the same files
     and keeps the previous version on errors in the same way."""
@@ -69,7 +71,7 @@ async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop:
 
     store = Store(config.db_path)
     async with Engine(settings, model, db_path=str(config.db_path)) as engine:
-        channel = TelegramChannel(engine, store, config)
+        channel = TelegramChannel(engine, store, config, flood=FloodGuard())
         application = build_application(channel, config)
         try:
             await application.initialize()
@@ -77,7 +79,7 @@ async def run_telegram(settings: Settings, config: BotConfig, model: Path, stop:
             raise click.ClickException("TELEGRAM_TOKEN was rejected by Telegram: check the token from @BotFather") from exc
         except NetworkError as exc:
             raise click.ClickException(f"cannot reach the Telegram Bot API at {config.api_base_url}: {exc}") from exc
-        purge = asyncio.create_task(purge_daily(store, config.retention_days, engine=engine))
+        purge = asyncio.create_task(purge_daily(store, config.retention_days, trackers=engine.trackers))
         watch = asyncio.create_task(watch_content(settings, channel))
         try:
             await application.start()

@@ -1,0 +1,230 @@
+"""The single Telegram entry point of `policybot serve --workers N`, and its supervisor.
+
+The front long-polls Telegram's getUpdates and puts each update in its user's mailbox in Redis
+(bot.mailbox), once by update_id; the workers (bot.worker) answer. The offset of the next
+getUpdates is saved in Redis only after the updates are queued, so a front that restarts, or is
+killed, gets the unqueued ones again from Telegram and queues none twice.
+
+Besides, the front:
+- drops a flooding user's excess messages with one notice (bot.flood), before the queue;
+- is the only writer of the bot's database: workers send their store calls (bot.remote_store);
+- runs the daily retention purge and tells admins about content edits;
+- starts the local workers and starts again one that dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from bot.config import BotConfig, Settings
+from bot.flood import NOTICE, FloodGuard
+from bot.mailbox import OFFSET, connect, push
+from bot.store import Store, load_secret, user_key
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 25  # Telegram's long poll; the fake Bot API caps it at 1 s
+RESTART_PAUSE = 2.0
+
+
+class Admins:
+    """Messages to the admins from the front (content edits)."""
+
+    def __init__(self, bot, admin_ids: frozenset[int]):
+        self.bot = bot
+        self.admin_ids = admin_ids
+
+    async def tell_admins(self, text: str) -> None:
+        for admin in self.admin_ids:
+            try:
+                await self.bot.send_message(admin, text[:4096])
+            except Exception:  # noqa: BLE001 - an admin who blocked the bot must not stop the others
+                logger.warning("could not tell admin about content")
+
+
+class Front:
+    """Takes updates from Telegram and queues them for the workers."""
+
+    def __init__(self, config: BotConfig, redis, bot, flood: FloodGuard | None = None):
+        self.config = config
+        self.redis = redis
+        self.bot = bot
+        self.flood = flood or FloodGuard()
+        self.secret = load_secret(config.secret_path, config.secret or None)
+        self.queued = 0
+        self.dropped = 0
+
+    def routing_key(self, update) -> str:
+        """The user's pseudonymous key (as the workers compute it): their mailbox."""
+        who = update.effective_user.id if update.effective_user else (update.effective_chat.id if update.effective_chat else 0)
+        return user_key(self.secret, who)
+
+    async def take(self, update) -> None:
+        key = self.routing_key(update)
+        verdict = self.flood.check(key)
+        if not verdict.admit:
+            self.dropped += 1
+            if verdict.notify and update.effective_chat:
+                try:
+                    await self.bot.send_message(update.effective_chat.id, NOTICE)
+                except Exception:  # noqa: BLE001 - the notice is a courtesy
+                    logger.warning("could not send the flood notice")
+            return
+        if await push(self.redis, key, update.update_id, update.to_json()):
+            self.queued += 1
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """getUpdates until ``stop``; network errors are retried, never fatal."""
+        from telegram.error import NetworkError, TimedOut
+
+        offset = int(await self.redis.get(OFFSET) or 0)
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=POLL_SECONDS,
+                                                     read_timeout=POLL_SECONDS + 10)
+            except (NetworkError, TimedOut) as exc:
+                logger.warning("getUpdates failed (%s); retrying", exc)
+                await asyncio.sleep(1)
+                continue
+            for update in updates:
+                await self.take(update)
+                offset = update.update_id + 1
+            if updates:
+                await self.redis.set(OFFSET, offset)
+
+
+@dataclass
+class Workers:
+    """The local worker processes, started again when one dies."""
+
+    model: Path
+    count: int
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.processes = [self._spawn() for _ in range(self.count)]
+
+    def _spawn(self) -> subprocess.Popen:
+        from bot.engine import _die_with_parent
+
+        command = [sys.executable, "-m", "bot.worker", "--model", str(self.model)]
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+
+    def replace_dead(self) -> None:
+        for index, process in enumerate(self.processes):
+            if process.poll() is not None:
+                logger.warning("worker %d (pid %d) exited with code %s; starting it again",
+                               index, process.pid, process.returncode)
+                self.processes[index] = self._spawn()
+                self.restarts += 1
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def run_front(settings: Settings, config: BotConfig, model: Path | None, workers: int, stop: asyncio.Event) -> None:
+    """The front and ``workers`` local workers, until ``stop`` is set."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.channels.telegram_runner import purge_daily, watch_content
+    from bot.remote_store import serve_store
+    from bot.trackers import open_store
+
+    redis = connect(config.redis_url)
+    try:
+        await redis.ping()
+    except Exception as exc:  # noqa: BLE001
+        raise click.ClickException(f"cannot reach Redis at POLICYBOT_REDIS_URL ({exc})") from exc
+    bot = Bot(config.token, base_url=config.api_base_url)
+    try:
+        await bot.initialize()
+    except InvalidToken as exc:
+        raise click.ClickException("TELEGRAM_TOKEN was rejected by Telegram: check the token from @BotFather") from exc
+    except NetworkError as exc:
+        raise click.ClickException(f"cannot reach the Telegram Bot API at {config.api_base_url}: {exc}") from exc
+    store = Store(config.db_path)
+    warnings.filterwarnings("ignore", module=r"rasa\..*")  # Rasa's own SQLAlchemy deprecations
+    trackers = await asyncio.to_thread(open_store, config.db_path.with_name("tracker.db"), None, config.tracker_url)
+    front = Front(config, redis, bot)
+    local = Workers(model, workers) if workers and model else None
+    tasks = [
+        asyncio.create_task(serve_store(redis, store, stop)),
+        asyncio.create_task(purge_daily(store, config.retention_days, trackers=trackers)),
+        asyncio.create_task(watch_content(settings, Admins(bot, config.admin_ids))),
+    ]
+    if local:
+        local.start()
+    polling = asyncio.create_task(front.poll(stop))
+    logger.warning("front running: %d local worker(s)", workers)
+    try:
+        while not stop.is_set():
+            if polling.done():
+                polling.result()  # re-raise what stopped it
+            if local:
+                local.replace_dead()
+            try:
+                await asyncio.wait_for(stop.wait(), RESTART_PAUSE)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        polling.cancel()
+        if local:
+            await asyncio.to_thread(local.stop)  # they finish the turns in flight first
+        await asyncio.sleep(0.2)  # the last store calls of the workers
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(polling, *tasks, return_exceptions=True)
+        await bot.shutdown()
+        await redis.close()
+
+
+def serve_front(settings: Settings, config: BotConfig, model: Path | None, workers: int) -> None:
+    """Blocking entry point of `policybot serve --workers N`; stops on Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s front %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_front(settings, config, model, workers, stop)
+
+    asyncio.run(main())
+
+
+def serve_workers_only(settings: Settings, config: BotConfig, model: Path, workers: int) -> None:
+    """Workers on a machine of their own (the front runs elsewhere): start them, start again
+    one that dies, stop them on Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s workers %(levelname)s %(name)s: %(message)s")
+    local = Workers(model, workers)
+    local.start()
+    stopping = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            local.replace_dead()
+            time.sleep(RESTART_PAUSE)
+    finally:
+        local.stop()
