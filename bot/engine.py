@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.answering import Button, Reply
 from bot.config import Settings
+from bot.action_calls import validate_responses_once_compiled
 from bot.model_loading import build_weights_eagerly
 from bot.text import comparable, normalize
 
@@ -220,6 +221,7 @@ class Engine:
     def _load_agent(self) -> Any:
         quiet_rasa()
         build_weights_eagerly()
+        validate_responses_once_compiled()
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
@@ -229,8 +231,10 @@ class Engine:
             raise EngineError(f"no trained model at {self.model_path}: run `policybot train`")
         self.trackers = open_store(self.tracker_path, url=self.tracker_url)
         locks = open_lock_store(self.redis_url) if self.redis_url else None
-        return Agent.load(str(self.model_path), action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook"),
-                          tracker_store=self.trackers, lock_store=locks)
+        # Selective domain: only the forms' validate_* actions need the domain (Rasa sends it to
+        # them); the others are spared serialising all of it on every call.
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{self.port}/webhook", enable_selective_domain=True)
+        return Agent.load(str(self.model_path), action_endpoint=endpoint, tracker_store=self.trackers, lock_store=locks)
 
     async def close(self) -> None:
         """Stop the action server; safe to call twice."""
