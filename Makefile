@@ -38,5 +38,5 @@ bench: setup  ## benchmark: start-up, turn latency, memory, training time (repor
 train: setup  ## regenerate Rasa data from faq/ and train if its inputs changed
 	@$(BIN)/policybot train
 
-bench-load: setup  ## load benchmark through a fake Bot API (reports/bench_load.json); USERS=200 TURNS=5000
-	@$(BIN)/python bench/bench_load.py --users $${USERS:-200} --turns $${TURNS:-5000}
+bench-load: setup servers  ## load benchmark: the front and 1, then 2 workers on real PostgreSQL and Redis, simulated users with think time (reports/bench_load.json, ~40 min)
+	@$(BIN)/python bench/bench_load.py --workers $${WORKERS:-1,2}

@@ -55,7 +55,8 @@ class Tally:
 
     latencies: list[float] = field(default_factory=list)
     lost: int = 0
-    sent: int = 0
+    sent: int = 0  # in the measured window
+    sent_total: int = 0
 
     def figures(self, seconds: float) -> dict:
         return {"turns": len(self.latencies), "turns_per_s": round(len(self.latencies) / seconds, 2),
@@ -100,6 +101,7 @@ async def simulated_user(fake: FakeTelegram, chat: int, script: list[str], think
             fake.send_text(chat, text)
         counted = pushed >= window[0]
         tally.sent += counted
+        tally.sent_total += 1
         if not await fake.wait_for_messages(chat, before + 1, REPLY_TIMEOUT):
             tally.lost += counted
             continue
@@ -164,7 +166,8 @@ class Bot:
         self.log = open(workdir / f"serve-{workers}.log", "ab")
         env = dict(os.environ, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
                    POLICYBOT_DB=str(workdir / f"bot-{workers}.db"), POLICYBOT_SECRET="bench",
-                   POLICYBOT_REDIS_URL=redis_url, POLICYBOT_TRACKER_URL=postgres_url)
+                   POLICYBOT_REDIS_URL=redis_url, POLICYBOT_TRACKER_URL=postgres_url,
+                   POLICYBOT_SEND_RATE="0")  # the bot's own capacity: the fake Bot API has no send limit
         from bot.engine import _die_with_parent
 
         self.process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--workers", str(workers)],
@@ -238,7 +241,12 @@ class Load:
         figures["cpu_ms_per_turn"] = {role: round((cpu_after[role] - cpu_before[role]) * 1000 / turns, 1)
                                       for role in cpu_after}
         figures["errors"] = sum(1 for chat in chats for call in self.fake.sent_to(chat) if call.text == BUSY)
-        figures["duplicated_replies"] = duplicated(self.fake, chats)
+        twice = duplicated(self.fake, chats)
+        figures["duplicated_replies"] = len(twice)
+        if twice:
+            figures["duplicated_examples"] = sorted({text[:60] for text in twice})[:5]
+        messages = sum(len(self.fake.sent_to(chat)) for chat in chats)
+        figures["messages_per_turn"] = round(messages / max(1, tally.sent_total), 2)
         if flood:
             sent = results[-1]
             flood_replies = self.fake.sent_to(flood_chat)
@@ -247,16 +255,16 @@ class Load:
         return figures
 
 
-def duplicated(fake: FakeTelegram, chats: list[int]) -> int:
+def duplicated(fake: FakeTelegram, chats: list[int]) -> list[str]:
     """The same message sent to one chat twice within a second: a user reads 5–20 s between
     messages, so only a resent reply does that (two questions may well get the same answer)."""
-    count = 0
+    found = []
     for chat in chats:
         calls = fake.sent_to(chat)
-        count += sum(1 for a, b in zip(calls, calls[1:])
-                     if a.text and a.text == b.text and a.params.get("reply_markup") == b.params.get("reply_markup")
-                     and b.at - a.at < 1.0)
-    return count
+        found += [a.text for a, b in zip(calls, calls[1:])
+                  if a.text and a.text == b.text and a.params.get("reply_markup") == b.params.get("reply_markup")
+                  and b.at - a.at < 1.0]
+    return found
 
 
 async def run_workers(workers: int, args, fake, servers, workdir, inside, outside) -> dict:
@@ -265,8 +273,9 @@ async def run_workers(workers: int, args, fake, servers, workdir, inside, outsid
         result: dict = {"start_s": round(await bot.ready(), 1)}
         load = Load(fake, bot, inside, outside, args.seed)
         await load.phase(20, 20, ramp=5)  # warm-up: first turns pay for lazy loading
-        print(f"[{workers} worker(s)] saturation with {args.saturation_users} users …", file=sys.stderr)
-        result["saturation"] = await load.phase(args.saturation_users, args.seconds)
+        if args.saturation_users:
+            print(f"[{workers} worker(s)] saturation with {args.saturation_users} users …", file=sys.stderr)
+            result["saturation"] = await load.phase(args.saturation_users, args.seconds)
         steps = []
         for users in args.steps:
             print(f"[{workers} worker(s)] {users} users …", file=sys.stderr)
@@ -314,7 +323,7 @@ async def main_async(args) -> dict:
         await fake.stop()
         postgres.stop()
         redis.stop()
-    if len(args.workers) >= 2:
+    if len(args.workers) >= 2 and args.saturation_users:
         one, two = (results[f"workers_{w}"]["saturation"]["turns_per_s"] for w in sorted(args.workers)[:2])
         results["saturation_ratio"] = round(two / max(0.01, one), 2)
     return results

@@ -1,8 +1,9 @@
 """Deciding and rendering the answer to a policy question.
 
-Rasa's FallbackClassifier ignores the ResponseSelector's confidence, so the decision between
-answering, asking which question was meant, searching the knowledge base and declining is made
-here from the selector's ranking. Pure functions of the parse data and the content: tested
+Rasa's DIET says a message is a policy question; which FAQ entry it asks, and whether to answer,
+ask which question was meant, search the knowledge base or decline, is decided here from the
+FAQ classifier's and the nearest example's rankings (and a ResponseSelector's, if one is
+configured). Pure functions of the parse data and the content: tested
 without Rasa.
 """
 
@@ -61,17 +62,19 @@ class Candidate:
 
 
 def candidates(parse: dict[str, Any], content: Content, limits: Thresholds | None = None) -> list[Candidate]:
-    """FAQ entries ranked best first by a weighted mean of three opinions: the
-    ResponseSelector's confidence, the FAQ classifier's score and the similarity of the
-    closest example (weights from ``limits``; without them, the selector alone)."""
-    selector = (parse.get("response_selector") or {}).get("faq") or {}
+    """FAQ entries ranked best first by a weighted mean of up to three opinions: the
+    ResponseSelector's confidence (when the Rasa pipeline has one), the FAQ classifier's
+    score and the similarity of the closest example (weights from ``limits``; without them,
+    the selector alone)."""
+    selector = (parse.get("response_selector") or {}).get("faq")
     known = content.faq_by_id()
     model: dict[str, float] = {}
-    for item in selector.get("ranking") or []:
+    for item in (selector or {}).get("ranking") or []:
         key = str(item.get("intent_response_key", "")).split("/", 1)[-1]
         if key in known:
             model[key] = float(item.get("confidence", 0.0))
-    opinions = [(limits.model_weight if limits else 1.0, model)]
+    # a model trained without a ResponseSelector has no opinion: its weight must not count
+    opinions = [(limits.model_weight if limits else 1.0, model)] if selector is not None or limits is None else []
     text = parse.get("text") or ""
     if limits is not None:
         if text and limits.classifier_weight > 0:

@@ -72,6 +72,7 @@ class BotConfig:
     POLICYBOT_REDIS_URL       redis://host:port/db: the queue, lock store and shared state of several workers
     POLICYBOT_TRACKER_URL     postgresql://user:password@host:port/db: conversations (default: SQLite tracker.db)
     POLICYBOT_WORKERS         how many engine workers `serve` runs (default 0: one process, no Redis)
+    POLICYBOT_SEND_RATE       messages a second the bot may send in all, shared by its workers (default 30, 0: no limit)
     """
 
     token: str = ""
@@ -88,6 +89,7 @@ class BotConfig:
     redis_url: str = ""
     tracker_url: str = ""
     workers: int = 0
+    send_rate: float = 30.0
 
 
 class ConfigError(ValueError):
@@ -113,6 +115,12 @@ def load_bot_config(settings: Settings, environ: dict[str, str] | None = None) -
             raise ValueError
     except ValueError as exc:
         raise ConfigError("POLICYBOT_WORKERS must be a whole number from 0 to 64") from exc
+    try:
+        send_rate = float(env.get("POLICYBOT_SEND_RATE", "30"))
+        if send_rate < 0:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("POLICYBOT_SEND_RATE must be a number of messages a second, 0 for no limit") from exc
     for name in ("POLICYBOT_REDIS_URL", "POLICYBOT_TRACKER_URL"):
         value = env.get(name, "").strip()
         if value and "://" not in value:
@@ -136,4 +144,5 @@ def load_bot_config(settings: Settings, environ: dict[str, str] | None = None) -
         redis_url=env.get("POLICYBOT_REDIS_URL", "").strip(),
         tracker_url=env.get("POLICYBOT_TRACKER_URL", "").strip(),
         workers=workers,
+        send_rate=send_rate,
     )

@@ -77,6 +77,7 @@ REQUIRED_TEXTS = (
     "screening_progress", "screening_why_button", "screening_cancel_button", "screening_restart_button",
     "screening_confirm_button", "screening_edit_button", "screening_details_button", "screening_not_understood",
     "screening_cancelled", "screening_restarted", "screening_resume", "screening_no_result",
+    "screening_stale_answer",
 )
 
 

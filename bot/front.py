@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -118,7 +119,8 @@ class Workers:
         from bot.engine import _die_with_parent
 
         command = [sys.executable, "-m", "bot.worker", "--model", str(self.model)]
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        env = dict(os.environ, POLICYBOT_WORKERS=str(self.count))  # each takes its share of the send rate
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent)
 
     def replace_dead(self) -> None:
         for index, process in enumerate(self.processes):

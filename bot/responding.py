@@ -116,6 +116,9 @@ def _policy_replies(parse: dict[str, Any], reading: Reading | None, content: Con
             return [apply_guide.reply(moved, guide, content, dialogue, context.answers)]
     if intent == "how_to_apply":
         return [procedure_reply(parse.get("text") or "", content, dialogue, context)]
+    if intent == "choose":  # an answer button of a self-check that has ended (no form is running)
+        return [Reply(dialogue.text("screening_stale_answer"), kind="smalltalk",
+                      buttons=(Button(dialogue.text("story_screen_button"), "/start_screening"),))]
     if reading is not None and is_story(reading, parse, content, dialogue):
         return story_replies(parse, reading, content, dialogue, questionnaire)
     if reading is not None and reading.kind == EVERYDAY and reading.share(EVERYDAY) >= dialogue.thresholds.everyday_decline:

@@ -113,7 +113,7 @@ class KnowledgeIndex:
 class ExampleIndex:
     """Nearest FAQ examples by character n-gram TF-IDF: a lexical second opinion.
 
-    The ResponseSelector generalises over meaning but is unsure on typos and rare wording;
+    A learned classifier generalises over meaning but is unsure on typos and rare wording;
     character n-grams match those. Each FAQ entry scores the cosine similarity of its closest
     example (question or paraphrase).
     """
@@ -160,9 +160,9 @@ class FaqClassifier:
 
     Trained in a few seconds when the content loads, so new paraphrases count at once, without
     retraining Rasa. On questions worded unlike any example it ranks the right entry first more
-    often than the nearest example or the ResponseSelector alone (measured on tests/eval, see
-    the README), and the out-of-scope class catches near-domain questions that the intent
-    classifier takes for policy questions.
+    often than the nearest example alone (measured on tests/eval, see the README), and the
+    out-of-scope class catches near-domain questions that the intent classifier takes for
+    policy questions.
     """
 
     def __init__(self, content: Content, temperature: float = 0.2):

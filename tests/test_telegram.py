@@ -40,7 +40,6 @@ def test_question_button_feedback_and_sticker(telegram, tmp_path):
         await fake.wait_for(lambda: len(fake.sent_to(user)) >= 2)
         answer = fake.sent_to(user)[1]
         assert "依据：《" in answer.text
-        assert any(c.method == "sendChatAction" for c in fake.calls)
         buttons = answer.buttons
         assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
         feedback = next(b for b in buttons if b["text"].startswith("👍"))
@@ -186,6 +185,28 @@ def test_burst_from_one_user_is_answered_in_order(telegram):
         assert len(sent) == len(questions)
         assert sent[0].text.startswith("您好") and "依据：《" in sent[1].text and "依据：《" in sent[4].text
         assert "不客气" in sent[2].text
+
+    telegram(scenario)
+
+
+def test_typing_shows_only_while_an_answer_takes_long(telegram):
+    async def scenario(fake: FakeTelegram, channel: TelegramChannel):
+        fake.send_text(7101, "你好")
+        await fake.wait_for(lambda: fake.sent_to(7101))
+        assert not fake.sent_to(7101, "sendChatAction")  # answered at once: no typing flash
+        real = channel.engine.handle
+
+        async def slow(*args, **kwargs):
+            await asyncio.sleep(1.5)
+            return await real(*args, **kwargs)
+
+        channel.engine.handle = slow
+        try:
+            fake.send_text(7101, "怎么申请容错")
+            await fake.wait_for(lambda: len(fake.sent_to(7101)) >= 2)
+        finally:
+            channel.engine.handle = real
+        assert len(fake.sent_to(7101, "sendChatAction")) == 1
 
     telegram(scenario)
 

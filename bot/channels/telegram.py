@@ -44,6 +44,10 @@ MAX_CALLBACK_BYTES = 64
 ASKED_SECONDS = 24 * 3600.0  # a 👎 a day after the answer no longer finds the question
 RAW_PREFIX, SHORT_PREFIX, FEEDBACK_PREFIX, FORGET_PREFIX = "r:", "s:", "f:", "forget:"
 BUSY = "系统繁忙，请稍后再试。"
+TYPING_AFTER = 0.7  # seconds an answer may take before "typing" is shown
+# Telegram lets a bot send about 30 messages a second in all (its bulk limit);
+# POLICYBOT_SEND_RATE overrides it, shared among the workers (0: no limit, e.g. a local Bot API).
+SEND_RATE = 30.0
 ONLY_TEXT = "我目前只能读文字消息。请用文字描述您的问题，例如：“集体研究决定的事出了问题能容错吗？”"
 PRIVATE_ONLY = "为保护隐私，请私聊我提问。"
 FORGET_ASK = "确定要删除我保存的关于您的全部记录吗？（包括提问记录、反馈和来源统计，删除后无法恢复）"
@@ -170,9 +174,12 @@ class TelegramChannel:
                 return
         async with self._lock(key):
             await asyncio.to_thread(self.store.touch_user, key, campaign)
-            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+            typing = asyncio.create_task(self._typing_after(context, update.effective_chat.id))
             started = time.perf_counter()
-            replies = await self.engine.handle(key, text)
+            try:
+                replies = await self.engine.handle(key, text)
+            finally:
+                typing.cancel()
             latency = (time.perf_counter() - started) * 1000
             await self.send_replies(update, context, replies)
             self._remember_questions(key, text, replies)
@@ -188,6 +195,16 @@ class TelegramChannel:
         for reply in replies:
             if reply.kind == "faq" and reply.faq_id:
                 self.asked.put(f"asked:{key}:{reply.faq_id}", [text, reply.confidence], ASKED_SECONDS)
+
+    @staticmethod
+    async def _typing_after(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        """Show "typing" when an answer takes a while: most come sooner, and every call counts
+        against Telegram's limit on what a bot may send per second."""
+        await asyncio.sleep(TYPING_AFTER)
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except Exception:  # noqa: BLE001 - only a courtesy
+            logger.debug("could not show typing")
 
     async def tell_admins(self, text: str) -> None:
         """A message to every admin (content errors, reloads); a failure is only logged."""
@@ -337,9 +354,11 @@ def build_application(channel: TelegramChannel, config: BotConfig, polling: bool
         Application.builder()
         .token(config.token)
         .base_url(config.api_base_url)
-        .rate_limiter(AIORateLimiter())
         .concurrent_updates(True)  # users in parallel; TelegramChannel keeps each user in order
     )
+    rate = config.send_rate / max(1, config.workers)  # each worker its share
+    if rate > 0:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=rate))
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
