@@ -333,7 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
     parser.add_argument("--steps", default="100,200,300,400,500,600", help="user counts for the p95 ≤ 1 s search")
-    parser.add_argument("--saturation-users", type=int, default=1200)
+    parser.add_argument("--saturation-users", type=int, default=800)
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per phase (after a 20 s ramp)")
     parser.add_argument("--flood-users", type=int, default=200)
     parser.add_argument("--flood-repeats", type=int, default=3)

@@ -29,6 +29,7 @@ class Cluster:
     """The fake Bot API in a thread of its own, the front and the workers as subprocesses."""
 
     def __init__(self, tmp_path, postgres_url: str, redis_url: str):
+        self.postgres_url = postgres_url
         self.loop = asyncio.new_event_loop()
         self.fake = self.loop.run_until_complete(FakeTelegram().start())
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
@@ -94,6 +95,14 @@ def cluster(tmp_path_factory, trained_model, postgres_url, redis_url):
         yield running
     finally:
         running.stop()
+
+
+def conversation_rows(postgres_url: str, sender: str) -> int:
+    import psycopg2
+
+    with psycopg2.connect(postgres_url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM events WHERE sender_id = %s", (sender,))
+        return cursor.fetchone()[0]
 
 
 def option_buttons(call) -> list[dict]:
@@ -167,11 +176,13 @@ def test_forget_and_stats_go_through_the_front(cluster):
     key = user_key(SECRET.encode(), user)
     cluster.wait(lambda: sqlite_utils.Database(cluster.db)["events"].count_where("user_key = ?", [key]) > 0,
                  10, "the front's write")
+    assert conversation_rows(cluster.postgres_url, key) > 0
     cluster.send(user, "/forget")
     cluster.wait(lambda: len(fake.sent_to(user)) >= 2, what="the question to confirm")
     cluster.press(user, "forget:yes")
     cluster.wait(lambda: len(fake.sent_to(user)) >= 3, what="the confirmation")
     assert "已删除" in fake.sent_to(user)[2].text
     assert sqlite_utils.Database(cluster.db)["events"].count_where("user_key = ?", [key]) == 0
+    assert conversation_rows(cluster.postgres_url, key) == 0  # the conversation in PostgreSQL too
     cluster.send(ADMIN, "/stats")
     cluster.wait(lambda: fake.sent_to(ADMIN, "sendPhoto"), what="the admin's chart")
