@@ -15,6 +15,7 @@ Besides, the front:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -64,43 +65,71 @@ class Front:
         self.queued = 0
         self.dropped = 0
 
-    def routing_key(self, update) -> str:
+    def routing_key(self, update: dict) -> str:
         """The user's pseudonymous key (as the workers compute it): their mailbox."""
-        who = update.effective_user.id if update.effective_user else (update.effective_chat.id if update.effective_chat else 0)
-        return user_key(self.secret, who)
+        return user_key(self.secret, sender_of(update))
 
-    async def take(self, update) -> None:
+    async def take(self, update: dict) -> None:
         key = self.routing_key(update)
         verdict = self.flood.check(key)
         if not verdict.admit:
             self.dropped += 1
-            if verdict.notify and update.effective_chat:
+            chat = chat_of(update)
+            if verdict.notify and chat:
                 try:
-                    await self.bot.send_message(update.effective_chat.id, NOTICE)
+                    await self.bot.send_message(chat, NOTICE)
                 except Exception:  # noqa: BLE001 - the notice is a courtesy
                     logger.warning("could not send the flood notice")
             return
-        if await push(self.redis, key, update.update_id, update.to_json()):
+        if await push(self.redis, key, int(update["update_id"]), json.dumps(update, ensure_ascii=False)):
             self.queued += 1
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """getUpdates until ``stop``; network errors are retried, never fatal."""
-        from telegram.error import NetworkError, TimedOut
+        """getUpdates until ``stop``; network errors are retried, never fatal.
 
+        The updates are read as JSON, not as python-telegram-bot objects: the front only needs
+        the sender (mailbox, flood control), and a flood must cost it as little as possible;
+        the worker parses each update it handles."""
+        import aiohttp
+
+        url = f"{self.config.api_base_url}{self.config.token}/getUpdates"
         offset = int(await self.redis.get(OFFSET) or 0)
-        while not stop.is_set():
-            try:
-                updates = await self.bot.get_updates(offset=offset, timeout=POLL_SECONDS,
-                                                     read_timeout=POLL_SECONDS + 10)
-            except (NetworkError, TimedOut) as exc:
-                logger.warning("getUpdates failed (%s); retrying", exc)
-                await asyncio.sleep(1)
-                continue
-            for update in updates:
-                await self.take(update)
-                offset = update.update_id + 1
-            if updates:
-                await self.redis.set(OFFSET, offset)
+        timeout = aiohttp.ClientTimeout(total=POLL_SECONDS + 10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not stop.is_set():
+                try:
+                    async with session.post(url, data={"offset": str(offset), "timeout": str(POLL_SECONDS)}) as response:
+                        answer = await response.json(content_type=None)
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                    logger.warning("getUpdates failed (%s); retrying", exc or type(exc).__name__)
+                    await asyncio.sleep(1)
+                    continue
+                if not answer.get("ok"):
+                    logger.error("getUpdates refused: %s", answer.get("description"))
+                    await asyncio.sleep(5)
+                    continue
+                for update in answer.get("result") or []:
+                    await self.take(update)
+                    offset = int(update["update_id"]) + 1
+                if answer.get("result"):
+                    await self.redis.set(OFFSET, offset)
+
+
+def _payload(update: dict) -> dict:
+    """The update's one object besides update_id (message, callback_query …)."""
+    return next((value for key, value in update.items() if key != "update_id" and isinstance(value, dict)), {})
+
+
+def sender_of(update: dict) -> int:
+    """The Telegram id of whoever caused the update (its chat's, if it has no sender)."""
+    body = _payload(update)
+    who = body.get("from") or body.get("user") or body.get("chat") or (body.get("message") or {}).get("chat") or {}
+    return int(who.get("id") or 0)
+
+
+def chat_of(update: dict) -> int:
+    body = _payload(update)
+    return int((body.get("chat") or (body.get("message") or {}).get("chat") or {}).get("id") or 0)
 
 
 @dataclass
