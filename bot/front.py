@@ -233,15 +233,9 @@ def serve_front(settings: Settings, config: BotConfig, model: Path | None, worke
     """Blocking entry point of `policybot serve --workers N`; stops on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s front %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.channels.telegram_runner import run_until_signalled
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_front(settings, config, model, workers, stop)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: run_front(settings, config, model, workers, stop))
 
 
 def serve_workers_only(settings: Settings, config: BotConfig, model: Path, workers: int) -> None:

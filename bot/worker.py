@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 from pathlib import Path
 
 from bot.config import BotConfig, Settings, load_bot_config, load_settings
@@ -75,14 +74,9 @@ def main() -> None:
     settings = load_settings()
     config = load_bot_config(settings)
 
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, config, args.model, stop, args.tasks)
+    from bot.channels.telegram_runner import run_until_signalled
 
-    asyncio.run(serve())
+    run_until_signalled(lambda stop: run_worker(settings, config, args.model, stop, args.tasks))
 
 
 if __name__ == "__main__":

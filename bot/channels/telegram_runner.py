@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import click
 
@@ -106,12 +106,17 @@ def serve_telegram(settings: Settings, config: BotConfig, model: Path) -> None:
     """Blocking entry point of `policybot serve`: stops cleanly on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    run_until_signalled(lambda stop: run_telegram(settings, config, model, stop))
+
+
+def run_until_signalled(serve: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``serve(stop)`` in a new event loop; Ctrl-C or SIGTERM sets ``stop``."""
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_telegram(settings, config, model, stop)
+        await serve(stop)
 
     asyncio.run(main())
