@@ -102,6 +102,7 @@ texts:
   screening_restarted: "重新开始"
   screening_resume: "回到自查："
   screening_no_result: "没有结果"
+  screening_stale_answer: "自查已结束"
 """
 
 
