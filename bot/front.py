@@ -46,11 +46,9 @@ class Admins:
         self.admin_ids = admin_ids
 
     async def tell_admins(self, text: str) -> None:
-        for admin in self.admin_ids:
-            try:
-                await self.bot.send_message(admin, text[:4096])
-            except Exception:  # noqa: BLE001 - an admin who blocked the bot must not stop the others
-                logger.warning("could not tell admin about content")
+        from bot.channels.telegram import tell_admins
+
+        await tell_admins(self.bot, self.admin_ids, text)
 
 
 class Front:

@@ -50,9 +50,11 @@ async def run_worker(settings: Settings, config: BotConfig, model: Path, stop: a
         async def handle(raw: str) -> None:
             update = Update.de_json(json.loads(raw), application.bot)
             await application.process_update(update)  # errors go to the channel's error handler
-            if update.effective_user:
-                await redis.set(worker_of(channel.key_of(update)), me, ex=WHO_SECONDS)
-            await redis.hincrby(PREFIX + "handled", me, 1)
+            async with redis.pipeline(transaction=False) as pipe:  # one round trip after each turn
+                if update.effective_user:
+                    pipe.set(worker_of(channel.key_of(update)), me, ex=WHO_SECONDS)
+                pipe.hincrby(PREFIX + "handled", me, 1)
+                await pipe.execute()
 
         consumer = Consumer(redis, handle, tasks=tasks, name=f"{me}-worker")
         serving = asyncio.create_task(consumer.run())

@@ -45,9 +45,6 @@ ASKED_SECONDS = 24 * 3600.0  # a 👎 a day after the answer no longer finds the
 RAW_PREFIX, SHORT_PREFIX, FEEDBACK_PREFIX, FORGET_PREFIX = "r:", "s:", "f:", "forget:"
 BUSY = "系统繁忙，请稍后再试。"
 TYPING_AFTER = 0.7  # seconds an answer may take before "typing" is shown
-# Telegram lets a bot send about 30 messages a second in all (its bulk limit);
-# POLICYBOT_SEND_RATE overrides it, shared among the workers (0: no limit, e.g. a local Bot API).
-SEND_RATE = 30.0
 ONLY_TEXT = "我目前只能读文字消息。请用文字描述您的问题，例如：“集体研究决定的事出了问题能容错吗？”"
 PRIVATE_ONLY = "为保护隐私，请私聊我提问。"
 FORGET_ASK = "确定要删除我保存的关于您的全部记录吗？（包括提问记录、反馈和来源统计，删除后无法恢复）"
@@ -75,6 +72,15 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return pieces or [""]
 
 
+async def tell_admins(bot: Any, admin_ids: frozenset[int], text: str) -> None:
+    """A message to every admin; a failure is only logged."""
+    for admin in admin_ids:
+        try:
+            await bot.send_message(admin, text[:MAX_MESSAGE])
+        except Exception:  # noqa: BLE001 - an admin who blocked the bot must not stop the others
+            logger.warning("could not tell admin about content")
+
+
 class CallbackMap:
     """Button payloads as callback_data: short ones inline, long ones behind a short id.
 
@@ -82,16 +88,22 @@ class CallbackMap:
     same payload the same id and can read any id back, also after a restart."""
 
     TTL = 90 * 24 * 3600.0  # a button in an old chat keeps working for three months
+    REFRESH = 24 * 3600.0  # an id this process stored is written again (its expiry renewed) after a day
 
     def __init__(self, state: SharedState | None = None):
         self.state = state if state is not None else MemoryState()
+        # ids stored lately: the same buttons come in reply after reply, a write each is not needed
+        self._stored: dict[str, float] = {}
 
     def encode(self, payload: str) -> str:
         raw = RAW_PREFIX + payload
         if len(raw.encode()) <= MAX_CALLBACK_BYTES:
             return raw
         short = base64.urlsafe_b64encode(hashlib.sha256(payload.encode()).digest()[:15]).decode()
-        self.state.put(f"button:{short}", payload, self.TTL)
+        now = time.monotonic()
+        if now - self._stored.get(short, -self.REFRESH) >= self.REFRESH:
+            self.state.put(f"button:{short}", payload, self.TTL)
+            self._stored[short] = now
         return SHORT_PREFIX + short
 
     def decode(self, data: str) -> str | None:
@@ -209,13 +221,8 @@ class TelegramChannel:
     async def tell_admins(self, text: str) -> None:
         """A message to every admin (content errors, reloads); a failure is only logged."""
         bot = getattr(getattr(self, "application", None), "bot", None)
-        if bot is None:
-            return
-        for admin in self.config.admin_ids:
-            try:
-                await bot.send_message(admin, text[:MAX_MESSAGE])
-            except Exception:  # noqa: BLE001 - an admin who blocked the bot must not stop the others
-                logger.warning("could not tell admin about content")
+        if bot is not None:
+            await tell_admins(bot, self.config.admin_ids, text)
 
     # ---- handlers ----
 
