@@ -14,7 +14,8 @@ For each worker count it reports:
 - saturation: turns per second with more users than the bot can serve (``--saturation-users``);
 - steps: reply p50/p95 (update queued -> first reply sent) at each user count of ``--steps``,
   and the most users served at p95 ≤ 1 s;
-- CPU milliseconds per turn of the bot (front and workers) and of the action servers;
+- CPU milliseconds per turn of the front, the workers, the action servers, PostgreSQL, Redis and
+  this harness (load generator and fake Bot API: Telegram's side, on the same cores here);
 - lost updates (no reply within 120 s), updates handled twice, duplicated replies and errors.
 Then the ratio of saturation throughputs, and the flood test: one user sending as fast as
 possible beside ``--flood-users`` normal users, against the same run without the flood,
@@ -129,7 +130,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def process_tree(root: int) -> dict[int, str]:
-    """pid -> role (bot, actions) of ``root`` and its descendants."""
+    """pid -> role (front, workers, actions) of ``root`` and its descendants."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -150,8 +151,13 @@ def process_tree(root: int) -> dict[int, str]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        roles[pid] = "actions" if "bot.action_server" in command else "bot"
+        roles[pid] = ("actions" if "bot.action_server" in command else "workers" if "bot.worker" in command
+                      else "front" if pid == root else "other")
     return roles
+
+
+def tree_cpu(root: int) -> float:
+    return sum(cpu_seconds(pid) for pid in process_tree(root))
 
 
 class Bot:
@@ -183,9 +189,9 @@ class Bot:
         return time.monotonic() - started
 
     def cpu(self) -> dict[str, float]:
-        totals = {"bot": 0.0, "actions": 0.0}
+        totals = {"front": 0.0, "workers": 0.0, "actions": 0.0}
         for pid, role in process_tree(self.process.pid).items():
-            totals[role] += cpu_seconds(pid)
+            totals[role] = totals.get(role, 0.0) + cpu_seconds(pid)
         return totals
 
     def queued(self) -> int:
@@ -212,10 +218,17 @@ class Bot:
 class Load:
     """Runs phases of simulated users against one bot and counts what came back."""
 
-    def __init__(self, fake: FakeTelegram, bot: Bot, inside: list[str], outside: list[str], seed: int):
-        self.fake, self.bot, self.inside, self.outside = fake, bot, inside, outside
+    def __init__(self, fake: FakeTelegram, bot: Bot, servers: dict[str, int], inside: list[str], outside: list[str],
+                 seed: int):
+        self.fake, self.bot, self.servers, self.inside, self.outside = fake, bot, servers, inside, outside
         self.rng = random.Random(seed)
         self.next_chat = 1_000_000 * bot.workers
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the bot's processes, the servers and this harness (the load
+        generator and the fake Bot API, which Telegram's own servers would be)."""
+        return {**self.bot.cpu(), **{name: tree_cpu(pid) for name, pid in self.servers.items()},
+                "harness": cpu_seconds(os.getpid())}
 
     async def phase(self, users: int, seconds: float, think=(5.0, 20.0), flood: bool = False,
                     ramp: float = 20.0) -> dict:
@@ -228,14 +241,14 @@ class Load:
         self.next_chat += 1
         start = time.monotonic()
         window = (start + ramp, start + ramp + seconds)
-        cpu_before, handled_before = self.bot.cpu(), self.bot.handled()
+        cpu_before, handled_before = self.cpu(), self.bot.handled()
         tasks = [simulated_user(self.fake, chat, script_for(random.Random(self.rng.random()), self.inside, self.outside),
                                 think, window, tally, random.Random(self.rng.random()), ramp) for chat in chats]
         if flood:
             tasks.append(flooder(self.fake, flood_chat, window[1]))
         results = await asyncio.gather(*tasks)
         await self.bot.drained()
-        cpu_after, handled = self.bot.cpu(), self.bot.handled() - handled_before
+        cpu_after, handled = self.cpu(), self.bot.handled() - handled_before
         figures = {"users": users, **tally.figures(seconds)}
         turns = max(1, handled)
         figures["cpu_ms_per_turn"] = {role: round((cpu_after[role] - cpu_before[role]) * 1000 / turns, 1)
@@ -268,10 +281,11 @@ def duplicated(fake: FakeTelegram, chats: list[int]) -> list[str]:
 
 
 async def run_workers(workers: int, args, fake, servers, workdir, inside, outside) -> dict:
-    bot = Bot(workers, fake, servers["postgres"], servers["redis"], workdir)
+    bot = Bot(workers, fake, servers["postgres"].url, servers["redis"].url, workdir)
     try:
         result: dict = {"start_s": round(await bot.ready(), 1)}
-        load = Load(fake, bot, inside, outside, args.seed)
+        load = Load(fake, bot, {name: server.process.pid for name, server in servers.items()}, inside, outside,
+                    args.seed)
         await load.phase(20, 20, ramp=5)  # warm-up: first turns pay for lazy loading
         if args.saturation_users:
             print(f"[{workers} worker(s)] saturation with {args.saturation_users} users …", file=sys.stderr)
@@ -318,7 +332,7 @@ async def main_async(args) -> dict:
     try:
         for workers in args.workers:
             results[f"workers_{workers}"] = await run_workers(
-                workers, args, fake, {"postgres": postgres.url, "redis": redis.url}, workdir, inside, outside)
+                workers, args, fake, {"postgres": postgres, "redis": redis}, workdir, inside, outside)
     finally:
         await fake.stop()
         postgres.stop()

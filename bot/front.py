@@ -30,12 +30,13 @@ import click
 
 from bot.config import BotConfig, Settings
 from bot.flood import NOTICE, FloodGuard
-from bot.mailbox import OFFSET, connect, push
+from bot.mailbox import OFFSET, connect, push_many
 from bot.store import Store, load_secret, user_key
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 25  # Telegram's long poll; the fake Bot API caps it at 1 s
 RESTART_PAUSE = 2.0
+KEYS_CACHED = 100_000
 
 
 class Admins:
@@ -62,32 +63,58 @@ class Front:
         self.secret = load_secret(config.secret_path, config.secret or None)
         self.queued = 0
         self.dropped = 0
+        self._keys: dict[int, str] = {}  # sender id -> user key (an HMAC each time otherwise)
+        self._notices: set[asyncio.Task] = set()
 
     def routing_key(self, update: dict) -> str:
         """The user's pseudonymous key (as the workers compute it): their mailbox."""
-        return user_key(self.secret, sender_of(update))
+        sender = sender_of(update)
+        key = self._keys.get(sender)
+        if key is None:
+            if len(self._keys) >= KEYS_CACHED:
+                self._keys.clear()
+            key = self._keys[sender] = user_key(self.secret, sender)
+        return key
 
-    async def take(self, update: dict) -> None:
-        key = self.routing_key(update)
+    def admit(self, update: dict, key: str) -> bool:
+        """False for a flooding user's excess update (dropped; the first drop sends the notice)."""
         verdict = self.flood.check(key)
-        if not verdict.admit:
-            self.dropped += 1
-            chat = chat_of(update)
-            if verdict.notify and chat:
-                try:
-                    await self.bot.send_message(chat, NOTICE)
-                except Exception:  # noqa: BLE001 - the notice is a courtesy
-                    logger.warning("could not send the flood notice")
-            return
-        if await push(self.redis, key, int(update["update_id"]), json.dumps(update, ensure_ascii=False)):
-            self.queued += 1
+        if verdict.admit:
+            return True
+        self.dropped += 1
+        chat = chat_of(update)
+        if verdict.notify and chat:
+            notice = asyncio.create_task(self._notify(chat))  # others' updates need not wait for it
+            self._notices.add(notice)
+            notice.add_done_callback(self._notices.discard)
+        return False
+
+    async def _notify(self, chat: int) -> None:
+        try:
+            await self.bot.send_message(chat, NOTICE)
+        except Exception:  # noqa: BLE001 - the notice is a courtesy
+            logger.warning("could not send the flood notice")
+
+    async def take(self, updates: list[dict]) -> None:
+        """Queue the admitted ``updates`` and save the next offset, in one Redis round trip.
+
+        When every update was dropped, the offset is not saved: a front restarted then gets
+        them again from Telegram and judges them again, and a flood costs no Redis write."""
+        admitted = []
+        for update in updates:
+            key = self.routing_key(update)
+            if self.admit(update, key):
+                admitted.append((key, int(update["update_id"]), json.dumps(update, ensure_ascii=False)))
+        if admitted:
+            self.queued += await push_many(self.redis, admitted, offset=int(updates[-1]["update_id"]) + 1)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """getUpdates until ``stop``; network errors are retried, never fatal.
 
         The updates are read as JSON, not as python-telegram-bot objects: the front only needs
         the sender (mailbox, flood control), and a flood must cost it as little as possible;
-        the worker parses each update it handles."""
+        the worker parses each update it handles. A GET with the parameters in the URL is one
+        write to the socket (a form POST is two)."""
         import aiohttp
 
         url = f"{self.config.api_base_url}{self.config.token}/getUpdates"
@@ -96,7 +123,8 @@ class Front:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while not stop.is_set():
                 try:
-                    async with session.post(url, data={"offset": str(offset), "timeout": str(POLL_SECONDS)}) as response:
+                    params = {"offset": str(offset), "timeout": str(POLL_SECONDS)}
+                    async with session.get(url, params=params) as response:
                         answer = await response.json(content_type=None)
                 except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                     logger.warning("getUpdates failed (%s); retrying", exc or type(exc).__name__)
@@ -106,11 +134,10 @@ class Front:
                     logger.error("getUpdates refused: %s", answer.get("description"))
                     await asyncio.sleep(5)
                     continue
-                for update in answer.get("result") or []:
-                    await self.take(update)
-                    offset = int(update["update_id"]) + 1
-                if answer.get("result"):
-                    await self.redis.set(OFFSET, offset)
+                updates = answer.get("result") or []
+                if updates:
+                    await self.take(updates)
+                    offset = int(updates[-1]["update_id"]) + 1
 
 
 def _payload(update: dict) -> dict:

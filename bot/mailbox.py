@@ -68,8 +68,21 @@ def connect(url: str):
 
 async def push(redis, user: str, update_id: int, raw: str) -> bool:
     """Queue one update for ``user``; False when this update_id was queued before."""
-    keys = [f"{PREFIX}seen:{update_id}", inbox(user), READY]
-    return bool(await redis.eval(PUSH, len(keys), *keys, raw, int(SEEN_SECONDS), user))
+    return await push_many(redis, [(user, update_id, raw)]) == 1
+
+
+async def push_many(redis, updates: list[tuple[str, int, str]], offset: int | None = None) -> int:
+    """Queue ``updates`` (user, update_id, raw JSON) in one round trip, then save ``offset``
+    (Redis runs a connection's commands in order, so it is saved only after they are queued).
+    Returns how many were new."""
+    pipe = redis.pipeline(transaction=False)
+    for user, update_id, raw in updates:
+        keys = [f"{PREFIX}seen:{update_id}", inbox(user), READY]
+        pipe.eval(PUSH, len(keys), *keys, raw, int(SEEN_SECONDS), user)
+    if offset is not None:
+        pipe.set(OFFSET, offset)
+    results = await pipe.execute()
+    return sum(1 for result in results[:len(updates)] if result == 1)
 
 
 Handler = Callable[[str], Awaitable[None]]

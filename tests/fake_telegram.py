@@ -60,7 +60,7 @@ class FakeTelegram:
 
     async def start(self) -> "FakeTelegram":
         app = web.Application(client_max_size=20 * 1024 * 1024)
-        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)  # like Telegram: GET or POST
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -81,7 +81,7 @@ class FakeTelegram:
         if request.match_info["token"] != TOKEN:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
-        params = dict(await request.post()) if request.can_read_body else {}
+        params = {**request.query, **(await request.post() if request.can_read_body else {})}
         files = {k: (getattr(v, "filename", "file"), v.file.read()) for k, v in params.items()
                  if not isinstance(v, str) and hasattr(v, "file")}
         params = {k: (v if isinstance(v, str) else getattr(v, "filename", "file")) for k, v in params.items()}

@@ -64,3 +64,30 @@ def test_purge_deletes_old_conversations(tmp_path):
     asyncio.run(store.save(DialogueStateTracker.from_events("someone", [UserUttered("你好")])))
     assert store.purge(older_than_days=30) == 0
     assert store.purge(older_than_days=0) == 1 and store.forget("someone") == 0
+
+
+def test_each_event_is_stored_once_whichever_worker_saves(tmp_path):
+    """A tracker read by one store (worker) and saved again, or saved by another, stores each
+    event exactly once: the count of stored events travels with the tracker object."""
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.trackers import open_store
+
+    domain = Domain.from_dict({"intents": ["greet"]})
+    path = tmp_path / "var" / "tracker.db"
+    one, two = open_store(path, domain), open_store(path, domain)
+    tracker = DialogueStateTracker.from_events("u", [UserUttered("一"), ActionExecuted("action_listen")])
+    asyncio.run(one.save(tracker))
+    tracker.update(UserUttered("二"))
+    asyncio.run(one.save(tracker))
+    asyncio.run(one.save(tracker))  # nothing new: nothing written
+    loaded = asyncio.run(two.retrieve("u"))
+    loaded.update(UserUttered("三"))
+    asyncio.run(two.save(loaded))
+    texts = [json.loads(row["data"]).get("text") for row in sqlite_utils.Database(path)["events"].rows_where(
+        "sender_id = ?", ["u"], order_by="id")]
+    assert texts == ["一", None, "二", "三"]
