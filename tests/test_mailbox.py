@@ -99,3 +99,49 @@ def test_a_dead_workers_user_is_taken_over_after_its_lock_expires(redis_url, mon
         await redis.close()
 
     run(main())
+
+
+def test_a_poll_is_queued_with_its_offset_in_one_round_trip(redis_url):
+    async def main():
+        redis = await fresh(redis_url)
+        new = await mailbox.push_many(redis, [("u1", 7, "a"), ("u2", 8, "b"), ("u1", 7, "a")], offset=9)
+        assert new == 2 and await redis.get(mailbox.OFFSET) == b"9"
+        assert await redis.lrange(mailbox.inbox("u1"), 0, -1) == [b"a"]
+        await redis.close()
+
+    run(main())
+
+
+def test_the_front_carries_out_the_workers_store_calls_in_order_and_answers_queries(redis_url):
+    """Calls waiting together are taken together; a bad one is reported, the others still run."""
+    import json
+
+    from bot.remote_store import CALLS, serve_store
+
+    class Store:
+        def __init__(self):
+            self.done = []
+
+        def touch_user(self, key, campaign=""):
+            self.done.append(("touch", key))
+
+        def forget(self, key):
+            self.done.append(("forget", key))
+            return 3
+
+    async def main():
+        redis = await fresh(redis_url)
+        store, stop = Store(), asyncio.Event()
+        await redis.rpush(CALLS, json.dumps({"method": "touch_user", "args": ["a", ""]}), b"\xff not json",
+                          json.dumps({"method": "drop_tables", "args": [], "reply": "r1"}),
+                          json.dumps({"method": "forget", "args": ["a"], "reply": "r2"}))
+        serving = asyncio.create_task(serve_store(redis, store, stop))
+        r2 = await redis.blpop("r2", timeout=5)
+        r1 = await redis.lpop("r1")
+        stop.set()
+        await serving
+        assert store.done == [("touch", "a"), ("forget", "a")]
+        assert json.loads(r2[1]) == {"value": 3} and "unknown store method" in json.loads(r1)["error"]
+        await redis.close()
+
+    run(main())
