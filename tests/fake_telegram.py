@@ -81,7 +81,10 @@ class FakeTelegram:
         if request.match_info["token"] != TOKEN:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
-        params = {**request.query, **(await request.post() if request.can_read_body else {})}
+        try:
+            params = {**request.query, **(await request.post() if request.can_read_body else {})}
+        except ConnectionResetError:  # the client gave up (a timeout under overload): nothing to answer
+            return web.Response(status=499)
         files = {k: (getattr(v, "filename", "file"), v.file.read()) for k, v in params.items()
                  if not isinstance(v, str) and hasattr(v, "file")}
         params = {k: (v if isinstance(v, str) else getattr(v, "filename", "file")) for k, v in params.items()}
